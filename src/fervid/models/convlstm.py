@@ -1,0 +1,291 @@
+"""ConvLSTM (paper eq. 1) and Enhanced ConvLSTM (paper eq. 2), one step and stacked.
+
+Conventional ConvLSTM, eq. 1 (``*`` convolution, ``∘`` Hadamard product)::
+
+    i_t = σ(W_xi*x_t + W_hi*h_{t-1} + W_ci∘c_{t-1} + b_i)
+    f_t = σ(W_xf*x_t + W_hf*h_{t-1} + W_cf∘c_{t-1} + b_f)
+    c_t = f_t∘c_{t-1} + i_t∘tanh(W_xc*x_t + W_hc*h_{t-1} + b_c)
+    o_t = σ(W_xo*x_t + W_ho*h_{t-1} + W_co∘c_{t-1} + b_o)
+    h_t = o_t∘tanh(c_t)
+
+Enhanced ConvLSTM, eq. 2: the same gates, and
+
+    h_t = GroupNorm(o_t∘tanh(c_t) + h_{t-2} + W_xs*x_t)
+
+with ``h_{t-2}`` the temporal skip (zero for t < 2) and ``W_xs*x_t`` the spatial
+skip (a 1×1 convolution, the ResNet shortcut projection).
+
+Shapes: B batch, T frames, C input channels, Ch hidden channels, H×W pixels.
+
+Speed: ``W_x*x_t`` does not depend on the recurrence, so the stack computes it
+for all T frames as one batched convolution (``input_projection``); only
+``W_h*h_{t-1}`` runs inside the time loop (``step``). A fused convolution over
+``cat[x, h]`` is the same sum, split in two.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import NamedTuple
+
+import torch
+import torch.nn.functional as F
+from torch import Tensor, nn
+
+CELL_TYPES = ("conventional", "enhanced")
+PEEPHOLE_TYPES = ("position", "channel", "none")
+GATES = ("i", "f", "o", "g")  # channel blocks of the gate convolutions, in this order
+
+
+@dataclass(frozen=True)
+class ConvLSTMConfig:
+    """A stack of ConvLSTM layers. Sizes the paper leaves open carry a comment."""
+
+    cell: str = "enhanced"  # "enhanced" (eq. 2) or "conventional" (eq. 1)
+    hidden_channels: tuple[int, ...] = (16, 16, 16, 16)  # open: the paper gives no widths
+    kernel_sizes: tuple[int, ...] = (5, 5, 3, 3)  # paper, section 3.1: layers 1-2 5×5, 3-4 3×3
+    # open: W_c∘c as learned per-position weights (Shi et al. 2015; they fix H×W),
+    # per-channel weights, or no peepholes.
+    peephole: str = "position"
+    # The paper prints c_{t-1} in the output gate; Shi et al. use c_t ("current").
+    output_gate_cell: str = "previous"
+    norm_groups: int = 4  # open: GroupNorm groups in eq. 2
+    forget_bias: float = 1.0  # usual LSTM practice; the paper does not say
+
+    def __post_init__(self) -> None:
+        if self.cell not in CELL_TYPES:
+            raise ValueError(f"cell must be one of {CELL_TYPES}, got {self.cell!r}")
+        if self.peephole not in PEEPHOLE_TYPES:
+            raise ValueError(f"peephole must be one of {PEEPHOLE_TYPES}, got {self.peephole!r}")
+        if self.output_gate_cell not in ("previous", "current"):
+            raise ValueError(f"output_gate_cell must be 'previous' or 'current', got {self.output_gate_cell!r}")
+        if len(self.hidden_channels) != len(self.kernel_sizes):
+            raise ValueError(
+                f"hidden_channels {self.hidden_channels} and kernel_sizes {self.kernel_sizes} "
+                "must give one entry per layer"
+            )
+        for k in self.kernel_sizes:
+            if k % 2 == 0:
+                raise ValueError(f"kernel sizes must be odd so that padding k//2 keeps H×W, got {k}")
+        for ch in self.hidden_channels:
+            if ch % self.norm_groups:
+                raise ValueError(f"hidden channels {ch} not divisible by norm_groups {self.norm_groups}")
+
+
+class ConvLSTMState(NamedTuple):
+    """Recurrent state of one layer after step t."""
+
+    h: Tensor  # h_t, (B, Ch, H, W)
+    c: Tensor  # c_t, (B, Ch, H, W)
+    h_prev: Tensor | None = None  # h_{t-1}, read as h_{t-2} by the next Enhanced step; None = zero
+
+
+class ConvLSTMCell(nn.Module):
+    """One step of the conventional ConvLSTM (eq. 1) with peepholes.
+
+    ``forward(x, state)``: x (B, C, H, W), state a ``ConvLSTMState`` or None
+    (all zeros, t = 0) -> (h_t (B, Ch, H, W), new state).
+    """
+
+    enhanced = False
+
+    def __init__(
+        self,
+        in_channels: int,
+        hidden_channels: int,
+        kernel_size: int,
+        input_size: tuple[int, int],
+        peephole: str = "position",
+        output_gate_cell: str = "previous",
+        forget_bias: float = 1.0,
+    ) -> None:
+        super().__init__()
+        if kernel_size % 2 == 0:
+            raise ValueError(f"kernel_size must be odd, got {kernel_size}")
+        self.in_channels = in_channels
+        self.hidden_channels = hidden_channels
+        self.output_from_current = output_gate_cell == "current"
+        padding = kernel_size // 2
+        # W_x{i,f,o,c} and b_{i,f,o,c}: one convolution, gate blocks in GATES order.
+        self.input_conv = nn.Conv2d(in_channels, 4 * hidden_channels, kernel_size, padding=padding)
+        # W_h{i,f,o,c}: bias lives in input_conv (one b per gate, as in eq. 1).
+        self.hidden_conv = nn.Conv2d(hidden_channels, 4 * hidden_channels, kernel_size, padding=padding, bias=False)
+        if peephole == "position":
+            self.peephole = nn.Parameter(torch.zeros(3, hidden_channels, *input_size))  # W_c{i,f,o}
+        elif peephole == "channel":
+            self.peephole = nn.Parameter(torch.zeros(3, hidden_channels, 1, 1))
+        elif peephole == "none":
+            self.register_parameter("peephole", None)
+        else:
+            raise ValueError(f"peephole must be one of {PEEPHOLE_TYPES}, got {peephole!r}")
+        self.reset_parameters(forget_bias)
+
+    def reset_parameters(self, forget_bias: float = 1.0) -> None:
+        # LeCun normal, std 1/sqrt(fan_in): unit-variance input gives unit-variance gate
+        # pre-activations. (Xavier counts all four gates in fan_out and shrank the
+        # conventional stack's output to ~1e-3 after four layers.)
+        for conv in (self.input_conv, self.hidden_conv):
+            nn.init.kaiming_normal_(conv.weight, nonlinearity="linear")
+        nn.init.zeros_(self.input_conv.bias)
+        ch = self.hidden_channels
+        with torch.no_grad():
+            self.input_conv.bias[ch : 2 * ch].fill_(forget_bias)  # b_f
+        if self.peephole is not None:
+            nn.init.uniform_(self.peephole, -0.1, 0.1)
+
+    def input_projection(self, x: Tensor) -> tuple[Tensor, ...]:
+        """Everything in the step that reads x only: (N, C, H, W) -> ((N, 4Ch, H, W),),
+        W_x*x + b. N may be B*T: the stack runs many frames through it at once."""
+        return (self.input_conv(x),)
+
+    def step(self, x_proj: tuple[Tensor, ...], state: ConvLSTMState | None) -> tuple[Tensor, ConvLSTMState]:
+        """One time step from a precomputed ``input_projection`` of x_t."""
+        (gates,) = x_proj
+        if state is not None:  # with h_{t-1} = 0 the hidden convolution adds nothing
+            gates = gates + self.hidden_conv(state.h)
+        c_prev = None if state is None else state.c
+        out, c = self._gates_to_output(gates, c_prev)
+        return out, ConvLSTMState(h=out, c=c)
+
+    def forward(self, x: Tensor, state: ConvLSTMState | None = None) -> tuple[Tensor, ConvLSTMState]:
+        return self.step(self.input_projection(x), state)
+
+    def _gates_to_output(self, gates: Tensor, c_prev: Tensor | None) -> tuple[Tensor, Tensor]:
+        """Gate pre-activations (B, 4Ch, H, W) and c_{t-1} -> (o_t∘tanh(c_t), c_t)."""
+        # Split, unbind and stack have gradients that concatenate; indexing a slice
+        # would make autograd fill a zero tensor of the full size for each piece.
+        gates = gates.unflatten(1, (4, self.hidden_channels))  # (B, 4Ch, H, W) -> (B, 4, Ch, H, W)
+        peephole = self.peephole
+        no_peephole_term = peephole is None or c_prev is None  # W_c∘c_{t-1} vanishes when c_{t-1} = 0
+        if self.output_from_current:  # Shi et al.: i, f read c_{t-1}; o reads c_t
+            pre_if, pre_o, pre_g = gates.split([2, 1, 1], dim=1)
+            if not no_peephole_term:
+                peep_if, peep_o = peephole.split([2, 1])
+                pre_if = torch.addcmul(pre_if, peep_if, c_prev.unsqueeze(1))
+            i, f = torch.sigmoid(pre_if).unbind(1)
+            g = torch.tanh(pre_g.squeeze(1))
+            c = i * g if c_prev is None else torch.addcmul(i * g, f, c_prev)
+            pre_o = pre_o.squeeze(1)
+            o = torch.sigmoid(pre_o if peephole is None else torch.addcmul(pre_o, peephole[2], c))
+        else:  # paper as printed: i, f and o all read c_{t-1}
+            pre_ifo, pre_g = gates.split([3, 1], dim=1)
+            if not no_peephole_term:
+                pre_ifo = torch.addcmul(pre_ifo, peephole, c_prev.unsqueeze(1))
+            i, f, o = torch.sigmoid(pre_ifo).unbind(1)
+            g = torch.tanh(pre_g.squeeze(1))
+            c = i * g if c_prev is None else torch.addcmul(i * g, f, c_prev)
+        return o * torch.tanh(c), c
+
+
+class EnhancedConvLSTMCell(ConvLSTMCell):
+    """One step of the Enhanced ConvLSTM (eq. 2): the gates of eq. 1, and
+    ``h_t = GroupNorm(o_t∘tanh(c_t) + h_{t-2} + W_xs*x_t)``.
+
+    Same call signature as ``ConvLSTMCell``; the state also carries h_{t-1},
+    which the next step reads as h_{t-2}.
+    """
+
+    enhanced = True
+
+    def __init__(
+        self,
+        in_channels: int,
+        hidden_channels: int,
+        kernel_size: int,
+        input_size: tuple[int, int],
+        peephole: str = "position",
+        output_gate_cell: str = "previous",
+        forget_bias: float = 1.0,
+        norm_groups: int = 4,
+    ) -> None:
+        super().__init__(in_channels, hidden_channels, kernel_size, input_size, peephole, output_gate_cell, forget_bias)
+        # W_xs: spatial skip, a 1×1 projection of the layer input (no bias: GroupNorm's shift covers it).
+        self.skip_conv = nn.Conv2d(in_channels, hidden_channels, 1, bias=False)
+        self.norm = nn.GroupNorm(norm_groups, hidden_channels)  # g in eq. 2
+
+    def input_projection(self, x: Tensor) -> tuple[Tensor, ...]:
+        """(N, C, H, W) -> (W_x*x + b (N, 4Ch, H, W), W_xs*x (N, Ch, H, W))."""
+        return self.input_conv(x), self.skip_conv(x)
+
+    def step(self, x_proj: tuple[Tensor, ...], state: ConvLSTMState | None) -> tuple[Tensor, ConvLSTMState]:
+        gates, skip = x_proj
+        if state is not None:
+            gates = gates + self.hidden_conv(state.h)
+        lstm_out, c = self._gates_to_output(gates, None if state is None else state.c)
+        pre_norm = lstm_out + skip  # o_t∘tanh(c_t) + W_xs*x_t
+        if state is not None and state.h_prev is not None:
+            pre_norm = pre_norm + state.h_prev  # + h_{t-2}
+        h = self.norm(pre_norm)
+        return h, ConvLSTMState(h=h, c=c, h_prev=None if state is None else state.h)
+
+
+class ConvLSTM(nn.Module):
+    """A stack of ConvLSTM or Enhanced ConvLSTM layers run over a clip.
+
+    ``forward(x, state)``: x (B, T, C, H, W), state a list with one
+    ``ConvLSTMState`` per layer or None -> (top layer's h for every frame
+    (B, T, Ch_top, H, W), new state). Feeding a clip in two halves with the
+    state carried gives the same result as feeding it whole.
+    """
+
+    def __init__(self, in_channels: int, input_size: tuple[int, int], config: ConvLSTMConfig = ConvLSTMConfig()) -> None:
+        super().__init__()
+        self.config = config
+        cells = []
+        layer_in = in_channels
+        for hidden, kernel in zip(config.hidden_channels, config.kernel_sizes):
+            kwargs = dict(
+                peephole=config.peephole, output_gate_cell=config.output_gate_cell, forget_bias=config.forget_bias
+            )
+            if config.cell == "enhanced":
+                cell = EnhancedConvLSTMCell(layer_in, hidden, kernel, input_size, norm_groups=config.norm_groups, **kwargs)
+            else:
+                cell = ConvLSTMCell(layer_in, hidden, kernel, input_size, **kwargs)
+            cells.append(cell)
+            layer_in = hidden
+        self.cells = nn.ModuleList(cells)
+
+    @property
+    def out_channels(self) -> int:
+        return self.config.hidden_channels[-1]
+
+    frames_per_projection: int | None = None  # None: automatic, see _project_frames
+
+    def _project_frames(self, cell: ConvLSTMCell, layer_in: Tensor, frames: int, batch: int) -> list[tuple[Tensor, ...]]:
+        """The input projection of every frame, (T*B, C, H, W) -> T × tuple of (B, P, H, W).
+
+        On CUDA all T frames go through one convolution. On the CPU, oneDNN's
+        convolutions (backward above all) slow down per image once a call holds
+        more than about 8 images (measured on 2 cores, 16 -> 64 channels, 32×32:
+        a 3×3 backward over 128 images took 3.5× the time of 16 calls over 8, and
+        calls over 16 images 1.2× that of twice as many over 8), so frames go in
+        chunks of about 8 images.
+        """
+        chunk = self.frames_per_projection
+        if chunk is None:
+            chunk = frames if layer_in.is_cuda else max(1, 8 // batch)
+        per_frame = []
+        for part in layer_in.split(chunk * batch):
+            n = part.shape[0] // batch
+            projections = [p.unflatten(0, (n, batch)).unbind(0) for p in cell.input_projection(part)]
+            per_frame.extend(zip(*projections))  # n × tuple of (B, P, H, W)
+        return per_frame
+
+    def forward(
+        self, x: Tensor, state: list[ConvLSTMState] | None = None
+    ) -> tuple[Tensor, list[ConvLSTMState]]:
+        batch, frames = x.shape[:2]
+        # Time-major inside: frame t of a (T*B, ...) tensor is a contiguous slice.
+        layer_in = x.transpose(0, 1).flatten(0, 1)  # (B, T, C, H, W) -> (T*B, C, H, W)
+        new_state = []
+        for layer, cell in enumerate(self.cells):
+            x_proj = self._project_frames(cell, layer_in, frames, batch)
+            layer_state = None if state is None else state[layer]
+            outputs = []
+            for t in range(frames):
+                h, layer_state = cell.step(x_proj[t], layer_state)
+                outputs.append(h)
+            new_state.append(layer_state)
+            layer_in = torch.stack(outputs).flatten(0, 1)  # T × (B, Ch, H, W) -> (T*B, Ch, H, W)
+        out = layer_in.unflatten(0, (frames, batch)).transpose(0, 1)  # (T*B, Ch, H, W) -> (B, T, Ch, H, W)
+        return out, new_state

@@ -1,0 +1,167 @@
+"""The paper's four-stream network (Fig. 2) and its ablation configurations (Table 2).
+
+Streams, keyed by what they read:
+
+    rgb_clip      (B, T, 3, H, W)  -> Enhanced ConvLSTM stack -> h_T pooled to (B, Ch, S, S)
+    flow_clip     (B, T, 2, H, W)  -> Enhanced ConvLSTM stack -> h_T pooled to (B, Ch, S, S)
+    rgb_dynamic   (B, 3, H, W)     -> narrow ResNet-50 -> 1×1 to Ch -> tanh -> (B, Ch, S, S)
+    flow_dynamic  (B, 2, H, W)     -> narrow ResNet-50 -> 1×1 to Ch -> tanh -> (B, Ch, S, S)
+
+The feature maps are summed, flattened and classified by three fully connected
+layers into 6 expressions. H = W = face size; S = the ResNet's output size;
+Ch = channels of the top ConvLSTM layer.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+import torch
+import torch.nn.functional as F
+from torch import Tensor, nn
+
+from .convlstm import ConvLSTM, ConvLSTMConfig
+from .resnet import NarrowResNet50, ResNetConfig
+
+EXPRESSIONS = ("anger", "disgust", "fear", "happiness", "sadness", "surprise")  # paper, section 1
+CLIP_STREAMS = ("rgb_clip", "flow_clip")
+DYNAMIC_STREAMS = ("rgb_dynamic", "flow_dynamic")
+ALL_STREAMS = CLIP_STREAMS + DYNAMIC_STREAMS
+STREAM_CHANNELS = {"rgb_clip": 3, "flow_clip": 2, "rgb_dynamic": 3, "flow_dynamic": 2}  # RGB; flow (dx, dy)
+
+
+@dataclass(frozen=True)
+class FourStreamConfig:
+    streams: tuple[str, ...] = ALL_STREAMS  # configuration (e), the full method
+    face_size: int = 112  # open: OpenFace 2.0's aligned faces are 112×112
+    convlstm: ConvLSTMConfig = field(default_factory=lambda: ConvLSTMConfig(hidden_channels=(32, 32, 32, 32)))
+    resnet: ResNetConfig = field(default_factory=ResNetConfig)
+    fc_channels: tuple[int, ...] = (512, 128)  # open: widths of the first two of the three FC layers
+    dropout: float = 0.5  # open: before the second and third FC layers
+    num_classes: int = len(EXPRESSIONS)
+
+    def __post_init__(self) -> None:
+        unknown = [s for s in self.streams if s not in ALL_STREAMS]
+        if unknown or not self.streams or len(set(self.streams)) != len(self.streams):
+            raise ValueError(f"streams must be distinct names from {ALL_STREAMS}, got {self.streams}")
+        if len(self.fc_channels) != 2:
+            raise ValueError(f"the paper's head has three FC layers: give two hidden widths, got {self.fc_channels}")
+
+    @property
+    def feature_channels(self) -> int:
+        return self.convlstm.hidden_channels[-1]
+
+    @property
+    def feature_size(self) -> int:
+        return self.resnet.output_size(self.face_size)
+
+
+# Table 2: which streams, and which ConvLSTM cell.
+ABLATIONS: dict[str, tuple[tuple[str, ...], str]] = {
+    "a": (DYNAMIC_STREAMS, "enhanced"),  # 2 ResNet streams only (no ConvLSTM, the cell is unused)
+    "b": (CLIP_STREAMS, "conventional"),  # 2 conventional ConvLSTM streams
+    "c": (CLIP_STREAMS, "enhanced"),  # 2 Enhanced ConvLSTM streams
+    "d": (ALL_STREAMS, "conventional"),  # (a) + (b)
+    "e": (ALL_STREAMS, "enhanced"),  # (a) + (c), the proposed method
+}
+
+PRESETS: dict[str, FourStreamConfig] = {
+    # 112×112 faces as OpenFace 2.0 aligns them; a GPU preset.
+    # Configuration (e): 14,996,086 parameters (per-position peepholes: 4.8M of them).
+    "paper": FourStreamConfig(),
+    # 32×32 faces, 16 hidden channels: trains on a 2-core CPU (see DESIGN.md, measured costs).
+    # Configuration (e): 1,819,270 parameters.
+    "small": FourStreamConfig(
+        face_size=32,
+        convlstm=ConvLSTMConfig(hidden_channels=(16, 16, 16, 16)),
+        fc_channels=(128, 64),
+    ),
+}
+
+
+def build_config(preset: str = "small", ablation: str = "e") -> FourStreamConfig:
+    """A named size preset with one of the paper's configurations (a)-(e)."""
+    if preset not in PRESETS:
+        raise ValueError(f"unknown preset {preset!r}; choose from {sorted(PRESETS)}")
+    if ablation not in ABLATIONS:
+        raise ValueError(f"unknown configuration {ablation!r}; choose from {sorted(ABLATIONS)} (paper Table 2)")
+    config = PRESETS[preset]
+    streams, cell = ABLATIONS[ablation]
+    return dataclasses.replace(config, streams=streams, convlstm=dataclasses.replace(config.convlstm, cell=cell))
+
+
+class ClipStream(nn.Module):
+    """(B, T, C, H, W) -> (B, Ch, S, S): the top layer's last hidden state, average-pooled
+    from H×W to S×S so it can be summed with the ResNet streams (open in the paper)."""
+
+    def __init__(self, in_channels: int, config: FourStreamConfig) -> None:
+        super().__init__()
+        self.convlstm = ConvLSTM(in_channels, (config.face_size, config.face_size), config.convlstm)
+        self.feature_size = config.feature_size
+
+    def pool(self, h_last: Tensor) -> Tensor:
+        return F.adaptive_avg_pool2d(h_last, self.feature_size)  # (B, Ch, H, W) -> (B, Ch, S, S)
+
+    def forward(self, clip: Tensor) -> Tensor:
+        hidden, _ = self.convlstm(clip)  # (B, T, Ch, H, W)
+        return self.pool(hidden[:, -1])
+
+
+class DynamicImageStream(nn.Module):
+    """(B, C, H, W) -> (B, Ch, S, S): narrow ResNet-50, a 1×1 projection from its 128
+    channels to the ConvLSTM streams' Ch (open in the paper; none when they agree), and
+    tanh so its scale matches the ConvLSTM streams (paper, section 3.2)."""
+
+    def __init__(self, in_channels: int, config: FourStreamConfig) -> None:
+        super().__init__()
+        self.resnet = NarrowResNet50(in_channels, config.resnet)
+        if self.resnet.out_channels == config.feature_channels:
+            self.project = nn.Identity()
+        else:
+            self.project = nn.Conv2d(self.resnet.out_channels, config.feature_channels, 1)
+
+    def forward(self, image: Tensor) -> Tensor:
+        return torch.tanh(self.project(self.resnet(image)))
+
+
+class FourStreamNet(nn.Module):
+    """``forward(inputs)``: a mapping from stream name to tensor (shapes in the module
+    docstring; only the configured streams are read) -> logits (B, num_classes)."""
+
+    def __init__(self, config: FourStreamConfig = FourStreamConfig()) -> None:
+        super().__init__()
+        self.config = config
+        streams = {}
+        for name in config.streams:
+            stream_cls = ClipStream if name in CLIP_STREAMS else DynamicImageStream
+            streams[name] = stream_cls(STREAM_CHANNELS[name], config)
+        self.streams = nn.ModuleDict(streams)
+        in_features = config.feature_channels * config.feature_size**2
+        hidden1, hidden2 = config.fc_channels
+        self.head = nn.Sequential(
+            nn.Flatten(),  # (B, Ch, S, S) -> (B, Ch*S*S)
+            nn.Linear(in_features, hidden1),
+            nn.ReLU(inplace=True),
+            nn.Dropout(config.dropout),
+            nn.Linear(hidden1, hidden2),
+            nn.ReLU(inplace=True),
+            nn.Dropout(config.dropout),
+            nn.Linear(hidden2, config.num_classes),
+        )
+
+    def forward_features(self, inputs: Mapping[str, Tensor]) -> Tensor:
+        """The sum of the streams' feature maps, (B, Ch, S, S)."""
+        missing = [name for name in self.streams if name not in inputs]
+        if missing:
+            raise KeyError(f"inputs lack the stream(s) {missing}; this model reads {list(self.streams)}")
+        features = [stream(inputs[name]) for name, stream in self.streams.items()]
+        return torch.stack(features).sum(0)
+
+    def forward(self, inputs: Mapping[str, Tensor]) -> Tensor:
+        return self.head(self.forward_features(inputs))
+
+
+def count_parameters(module: nn.Module) -> int:
+    return sum(p.numel() for p in module.parameters())
