@@ -1,0 +1,43 @@
+"""Shared pieces of the benchmark scripts: a header naming the machine, and timing."""
+
+from __future__ import annotations
+
+import os
+import platform
+import statistics
+import time
+
+import torch
+
+
+def cpu_name() -> str:
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.startswith("model name"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or "unknown CPU"
+
+
+def header(title: str, threads: int) -> str:
+    return (
+        f"# {title}\n"
+        f"# {cpu_name()}, {os.cpu_count()} logical CPUs, {threads} torch threads; "
+        f"python {platform.python_version()}, torch {torch.__version__}"
+    )
+
+
+def time_call(fn, repeats: int) -> list[float]:
+    """Seconds per call of ``fn`` over ``repeats`` calls (after the caller's warm-up)."""
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - start)
+    return times
+
+
+def median(xs: list[float]) -> float:
+    return statistics.median(xs)
