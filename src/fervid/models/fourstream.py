@@ -22,10 +22,10 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
+from ..labels import EXPRESSIONS
 from .convlstm import ConvLSTM, ConvLSTMConfig
 from .resnet import NarrowResNet50, ResNetConfig
 
-EXPRESSIONS = ("anger", "disgust", "fear", "happiness", "sadness", "surprise")  # paper, section 1
 CLIP_STREAMS = ("rgb_clip", "flow_clip")
 DYNAMIC_STREAMS = ("rgb_dynamic", "flow_dynamic")
 ALL_STREAMS = CLIP_STREAMS + DYNAMIC_STREAMS
