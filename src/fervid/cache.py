@@ -1,0 +1,221 @@
+"""Preprocessed videos on disk: computed once, written atomically, resumable.
+
+Layout under a cache root::
+
+    <root>/<settings key>/settings.json      the PreprocessSettings that made this folder
+    <root>/<settings key>/index.json         done videos: key -> file, source path, counts
+    <root>/<settings key>/failures.json      videos that could not be used, and why
+    <root>/<settings key>/<stem>-<key>.npz   one file per video (numpy, no pickle)
+
+The settings key hashes every setting, so changed settings never reuse stale
+data; a video's key hashes its absolute path, size and modification time, so an
+edited video is redone. Each video file is written to a temporary name and
+renamed, and the index is rewritten (atomically) after every video: an
+interrupted run loses at most the videos in flight, and a rerun skips what is done.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import multiprocessing
+import os
+import sys
+import time
+from collections.abc import Iterable
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+from .faces import BlazeFace, NoFaceError
+from .preprocess import PreprocessSettings, preprocess_video
+from .video import VideoError
+
+
+def video_key(path: str | os.PathLike) -> str:
+    """Hash of the absolute path, size and modification time."""
+    path = Path(path).resolve()
+    stat = path.stat()
+    return hashlib.sha256(f"{path}\0{stat.st_size}\0{stat.st_mtime_ns}".encode()).hexdigest()[:16]
+
+
+def _write_json(path: Path, data) -> None:
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(json.dumps(data, indent=1, sort_keys=True) + "\n")
+    os.replace(tmp, path)
+
+
+def _safe_stem(path: Path) -> str:
+    return "".join(c if c.isascii() and (c.isalnum() or c in "-_.") else "_" for c in path.stem)[:60]
+
+
+@dataclass
+class PreprocessReport:
+    folder: Path
+    done: list[str] = field(default_factory=list)  # processed in this run
+    cached: list[str] = field(default_factory=list)  # already there
+    failed: dict[str, str] = field(default_factory=dict)  # path -> reason
+    frames: int = 0
+    seconds: float = 0.0
+
+    @property
+    def ok(self) -> bool:
+        return not self.failed
+
+    def summary(self) -> str:
+        rate = f", {self.frames / self.seconds:.0f} frames/s" if self.seconds > 0 and self.frames else ""
+        lines = [
+            f"{len(self.done)} preprocessed, {len(self.cached)} already cached, {len(self.failed)} failed"
+            f" -> {self.folder}{rate}"
+        ]
+        lines += [f"  FAILED {path}: {reason}" for path, reason in self.failed.items()]
+        return "\n".join(lines)
+
+
+class PreprocessCache:
+    """The folder of one settings key: ``load(video)``, ``has(video)``, and ``preprocess``."""
+
+    def __init__(self, root: str | os.PathLike, settings: PreprocessSettings):
+        self.settings = settings
+        self.folder = Path(root) / settings.key()
+        self.folder.mkdir(parents=True, exist_ok=True)
+        settings_file = self.folder / "settings.json"
+        if not settings_file.exists():
+            _write_json(settings_file, settings.to_dict())
+        self.index: dict[str, dict] = self._read("index.json")
+        self.failures: dict[str, dict] = self._read("failures.json")
+
+    def _read(self, name: str) -> dict:
+        path = self.folder / name
+        if not path.exists():
+            return {}
+        try:
+            return json.loads(path.read_text())
+        except json.JSONDecodeError:
+            return {}  # a damaged index only costs recomputation
+
+    def file_for(self, video: str | os.PathLike) -> Path:
+        return self.folder / f"{_safe_stem(Path(video))}-{video_key(video)}.npz"
+
+    def has(self, video: str | os.PathLike) -> bool:
+        key = video_key(video)
+        return key in self.index and (self.folder / self.index[key]["file"]).is_file()
+
+    def load(self, video: str | os.PathLike) -> dict[str, np.ndarray]:
+        """The arrays of ``preprocess.py`` for a video already processed."""
+        if not Path(video).exists():
+            raise FileNotFoundError(f"{video}: no such video")
+        key = video_key(video)
+        if key not in self.index:
+            reason = self.failures.get(key, {}).get("reason")
+            raise KeyError(f"{video}: not preprocessed" + (f" (failed: {reason})" if reason else "") + f" in {self.folder}")
+        with np.load(self.folder / self.index[key]["file"], allow_pickle=False) as data:
+            return {name: data[name] for name in data.files}
+
+    def _record(self, video: str, arrays_file: Path | None, info: dict | None, reason: str | None) -> None:
+        key = video_key(video)
+        if reason is None:
+            self.index[key] = {"file": arrays_file.name, "video": str(Path(video).resolve()), **info}
+            self.failures.pop(key, None)
+            _write_json(self.folder / "index.json", self.index)
+        else:
+            self.failures[key] = {"video": str(Path(video).resolve()), "reason": reason}
+        _write_json(self.folder / "failures.json", self.failures)
+
+
+# Worker processes keep one detector each (created once, not per video).
+_worker_detector: BlazeFace | None = None
+
+
+def _init_worker() -> None:
+    global _worker_detector
+    cv2.setNumThreads(1)  # one video per process; OpenCV's own threads would oversubscribe the cores
+    _worker_detector = None
+
+
+def _process_one(video: str, settings: PreprocessSettings, target: str) -> tuple[str, dict | None, str | None]:
+    """Preprocess one video into ``target`` (via a temporary file). Returns (video, info, error)."""
+    global _worker_detector
+    try:
+        if settings.face_source == "blazeface" and _worker_detector is None:
+            _worker_detector = BlazeFace()
+        arrays = preprocess_video(video, settings, _worker_detector)
+    except (VideoError, NoFaceError, FileNotFoundError, ValueError) as err:
+        return video, None, str(err)
+    tmp = Path(target + ".tmp.npz")
+    np.savez(tmp, **arrays)
+    os.replace(tmp, target)
+    info = {
+        "frames": int(arrays["n_frames"]),
+        "clips": len(arrays["clip_starts"]),
+        "detection_rate": float(arrays["detected"][: int(arrays["n_frames"])].mean()),
+        "fps": float(arrays["fps"]),
+    }
+    return video, info, None
+
+
+def preprocess(
+    videos: Iterable[str | os.PathLike],
+    cache_root: str | os.PathLike,
+    settings: PreprocessSettings = PreprocessSettings(),
+    workers: int = 1,
+    progress: bool = True,
+) -> PreprocessReport:
+    """Preprocess every video not yet in the cache; failures are recorded and reported,
+    never fatal to the rest. Returns a ``PreprocessReport``."""
+    cache = PreprocessCache(cache_root, settings)
+    report = PreprocessReport(cache.folder)
+    todo = []
+    for video in dict.fromkeys(str(v) for v in videos):  # de-duplicated, order kept
+        if not Path(video).exists():
+            report.failed[video] = "no such file"
+        elif cache.has(video):
+            report.cached.append(video)
+        else:
+            todo.append(video)
+    bar = _progress_bar(len(todo), progress)
+    start = time.perf_counter()
+
+    def finish(video: str, info: dict | None, error: str | None) -> None:
+        cache._record(video, cache.file_for(video), info, error)
+        if error is None:
+            report.done.append(video)
+            report.frames += info["frames"]
+        else:
+            report.failed[video] = error
+        bar.update(1)
+        elapsed = time.perf_counter() - start
+        bar.set_postfix_str(f"{report.frames / max(elapsed, 1e-9):.0f} frames/s, {len(report.failed)} failed")
+
+    try:
+        if workers <= 1:
+            _init_worker()
+            for video in todo:
+                finish(*_process_one(video, settings, str(cache.file_for(video))))
+        else:
+            context = multiprocessing.get_context("fork" if sys.platform.startswith("linux") else "spawn")
+            with ProcessPoolExecutor(workers, mp_context=context, initializer=_init_worker) as pool:
+                futures = [pool.submit(_process_one, v, settings, str(cache.file_for(v))) for v in todo]
+                for future in as_completed(futures):
+                    finish(*future.result())
+    finally:
+        bar.close()
+        report.seconds = time.perf_counter() - start
+    return report
+
+
+class _NoBar:
+    def update(self, n: int) -> None: ...
+    def set_postfix_str(self, s: str) -> None: ...
+    def close(self) -> None: ...
+
+
+def _progress_bar(total: int, enabled: bool):
+    if not enabled or total == 0:
+        return _NoBar()
+    from tqdm import tqdm
+
+    return tqdm(total=total, unit="video", desc="preprocess", file=sys.stderr)
