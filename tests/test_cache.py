@@ -1,0 +1,111 @@
+"""The preprocessed-data cache: atomic, keyed by settings, resumable, parallel."""
+
+import json
+
+import numpy as np
+import pytest
+
+from conftest import write_video
+import fervid.cache as cache_module
+from fervid.cache import PreprocessCache, preprocess
+from fervid.cli import main
+from fervid.preprocess import PreprocessSettings
+
+SETTINGS = PreprocessSettings(face_size=32)
+
+
+@pytest.fixture
+def videos(face_video, tmp_path):
+    paths = [face_video(f"v{i}.avi", n=18 + 3 * i, seed=i) for i in range(3)]
+    bad = tmp_path / "broken.mp4"
+    bad.write_text("not a video")
+    return paths, bad
+
+
+def same_arrays(a, b):
+    assert a.keys() == b.keys()
+    for k in a:
+        np.testing.assert_array_equal(a[k], b[k], err_msg=k)
+
+
+def test_rerun_skips_what_is_done_and_failures_do_not_stop_the_rest(videos, tmp_path):
+    paths, bad = videos
+    report = preprocess([*paths, bad], tmp_path / "cache", SETTINGS, progress=False)
+    assert sorted(report.done) == sorted(map(str, paths))
+    assert list(report.failed) == [str(bad)] and "broken.mp4" in report.failed[str(bad)]
+    again = preprocess([*paths, bad], tmp_path / "cache", SETTINGS, progress=False)
+    assert again.done == [] and sorted(again.cached) == sorted(map(str, paths))
+    cache = PreprocessCache(tmp_path / "cache", SETTINGS)
+    assert cache.load(paths[1])["rgb"].shape == (21, 32, 32, 3)
+    failures = json.loads((cache.folder / "failures.json").read_text())
+    assert [f["video"] for f in failures.values()] == [str(bad.resolve())]
+    with pytest.raises(KeyError, match="failed"):
+        cache.load(bad)
+    assert not list(cache.folder.glob("*.tmp*"))
+
+
+def test_changed_settings_never_reuse_stale_data(videos, tmp_path):
+    paths, _ = videos
+    preprocess(paths[:1], tmp_path / "cache", SETTINGS, progress=False)
+    other = PreprocessSettings(face_size=48)
+    report = preprocess(paths[:1], tmp_path / "cache", other, progress=False)
+    assert report.done == [str(paths[0])]
+    assert PreprocessCache(tmp_path / "cache", other).load(paths[0])["rgb"].shape[1] == 48
+
+
+def test_edited_video_is_redone(videos, tmp_path, face_video):
+    paths, _ = videos
+    preprocess(paths[:1], tmp_path / "cache", SETTINGS, progress=False)
+    face_video("v0.avi", n=30, seed=9)  # overwrite with a longer video
+    report = preprocess(paths[:1], tmp_path / "cache", SETTINGS, progress=False)
+    assert report.done == [str(paths[0])]
+    assert int(PreprocessCache(tmp_path / "cache", SETTINGS).load(paths[0])["n_frames"]) == 30
+
+
+def test_interrupted_run_resumes_to_the_same_output(videos, tmp_path, monkeypatch):
+    paths, _ = videos
+    reference = preprocess(paths, tmp_path / "whole", SETTINGS, progress=False)
+    assert reference.ok
+
+    real = cache_module._process_one
+    calls = []
+
+    def dies_on_second_video(video, settings, target):
+        calls.append(video)
+        if len(calls) == 2:
+            raise KeyboardInterrupt  # the user presses Ctrl-C mid-run
+        return real(video, settings, target)
+
+    monkeypatch.setattr(cache_module, "_process_one", dies_on_second_video)
+    with pytest.raises(KeyboardInterrupt):
+        preprocess(paths, tmp_path / "resumed", SETTINGS, progress=False)
+    monkeypatch.setattr(cache_module, "_process_one", real)
+    resumed = preprocess(paths, tmp_path / "resumed", SETTINGS, progress=False)
+    assert resumed.cached == [str(paths[0])] and len(resumed.done) == 2
+    whole, again = PreprocessCache(tmp_path / "whole", SETTINGS), PreprocessCache(tmp_path / "resumed", SETTINGS)
+    for path in paths:
+        same_arrays(whole.load(path), again.load(path))
+
+
+def test_two_workers_give_the_same_output(videos, tmp_path):
+    paths, bad = videos
+    one = preprocess(paths, tmp_path / "one", SETTINGS, workers=1, progress=False)
+    two = preprocess([*paths, bad], tmp_path / "two", SETTINGS, workers=2, progress=False)
+    assert sorted(two.done) == sorted(one.done) and list(two.failed) == [str(bad)]
+    a, b = PreprocessCache(tmp_path / "one", SETTINGS), PreprocessCache(tmp_path / "two", SETTINGS)
+    for path in paths:
+        same_arrays(a.load(path), b.load(path))
+
+
+def test_cli_exit_status(videos, tmp_path, capsys):
+    paths, bad = videos
+    assert main(["preprocess", str(paths[0]), "--cache", str(tmp_path / "c"), "--no-progress"]) == 0
+    assert "1 preprocessed" in capsys.readouterr().out
+    assert main(["preprocess", str(paths[0]), str(bad), "--cache", str(tmp_path / "c"), "--no-progress"]) == 1
+    out = capsys.readouterr().out
+    assert "1 already cached" in out and "FAILED" in out and "broken.mp4" in out
+    assert main(["preprocess", str(tmp_path / "nothing-here"), "--cache", str(tmp_path / "c"), "--no-progress"]) == 1
+    assert "nothing-here: no such file" in capsys.readouterr().out
+    (tmp_path / "empty").mkdir()
+    assert main(["preprocess", str(tmp_path / "empty"), "--cache", str(tmp_path / "c"), "--no-progress"]) == 2
+    assert "no videos found" in capsys.readouterr().err
