@@ -41,7 +41,8 @@ def test_alignment_levels_the_eyes(detector):
     crop = crop_face(rotated, tracked.track, 128)
     margin = cv2.copyMakeBorder(crop, 64, 64, 64, 64, cv2.BORDER_REPLICATE)  # the crop is brow-to-chin tight
     eyes = detector.detect(margin)[0].keypoints[:2]
-    assert abs(eyes[0][1] - eyes[1][1]) < 2  # pixels: eyes level in the crop (they were 10 apart)
+    residual = math.degrees(math.atan2(eyes[1][1] - eyes[0][1], eyes[1][0] - eyes[0][0]))
+    assert abs(residual) < 3  # degrees, from 15: eyes level in the crop, up to keypoint noise
 
 
 def test_track_bridges_missed_frames_then_reports_lost(detector):

@@ -1,0 +1,110 @@
+"""Preprocessing speed per stage and end to end, on real 720×576 video.
+
+Stages (one process, frames held in memory between stages so each is timed alone):
+decode, face (BlazeFace + track + aligned crop), flow (Farneback + scaling),
+dynamic image (both streams, per clip), write (the .npz). End to end:
+``fervid.cache.preprocess`` into an empty cache with 1 and 2 worker processes.
+
+    python benchmarks/bench_preprocess.py [--videos DIR] [--repeat 3] [--json out.json]
+
+Default videos: the six eNTERFACE'05 fixture clips in ../shared/fixtures/enterface05_s1.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import tempfile
+import time
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+from common import header
+
+from fervid.cache import preprocess
+from fervid.faces import BlazeFace, FaceTracker, crop_face
+from fervid.flow import farneback, scale_flow, to_gray
+from fervid.preprocess import PreprocessSettings, clip_dynamic_images, preprocess_video
+from fervid.video import find_videos, read_video
+
+DEFAULT_VIDEOS = Path(__file__).resolve().parents[2] / "shared" / "fixtures" / "enterface05_s1"
+
+
+def stage_rates(videos: list[Path], settings: PreprocessSettings) -> dict[str, float]:
+    detector = BlazeFace()
+    t = time.perf_counter()
+    decoded = [list(read_video(v)[1]) for v in videos]
+    rates = {"decode": time.perf_counter() - t}
+    n = sum(map(len, decoded))
+
+    t = time.perf_counter()
+    crops = []
+    for frames in decoded:
+        tracker = FaceTracker(detector, settings.align)
+        crops.append([crop_face(f, tracker.update(f).track, settings.compute_size) for f in frames])
+    rates["face"] = time.perf_counter() - t
+
+    t = time.perf_counter()
+    flows = []
+    for video_crops in crops:
+        grays = [to_gray(c) for c in video_crops]
+        flows.append([np.zeros((settings.face_size,) * 2 + (2,), np.float32)]
+                     + [scale_flow(farneback(a, b, settings.flow), settings.face_size, settings.flow) for a, b in zip(grays, grays[1:])])
+    rates["flow"] = time.perf_counter() - t
+
+    small = [np.stack([cv2.resize(c, (settings.face_size,) * 2, interpolation=cv2.INTER_AREA) for c in vc]) for vc in crops]
+    t = time.perf_counter()
+    for rgb, flow in zip(small, flows):
+        starts = range(0, len(rgb) - settings.clip_len + 1, settings.clip_stride)
+        clip_dynamic_images(rgb, np.stack(flow), starts, settings.clip_len, settings.dynamic)
+    rates["dynamic image"] = time.perf_counter() - t
+
+    arrays = preprocess_video(videos[0], settings, detector)
+    with tempfile.TemporaryDirectory() as tmp:
+        t = time.perf_counter()
+        for i in range(len(videos)):
+            np.savez(Path(tmp) / f"{i}.npz", **arrays)
+        rates["write"] = (time.perf_counter() - t) * n / (len(videos) * int(arrays["n_frames"]))
+    return {stage: n / seconds for stage, seconds in rates.items()}, n
+
+
+def end_to_end(videos: list[Path], settings: PreprocessSettings, workers: int) -> float:
+    with tempfile.TemporaryDirectory() as tmp:
+        report = preprocess(videos, tmp, settings, workers=workers, progress=False)
+        assert report.ok, report.summary()
+        return report.frames / report.seconds
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--videos", default=str(DEFAULT_VIDEOS))
+    parser.add_argument("--repeat", type=int, default=3, help="best of this many end-to-end runs")
+    parser.add_argument("--json")
+    args = parser.parse_args()
+    videos = find_videos([args.videos])
+    if not videos:
+        raise SystemExit(f"no videos in {args.videos}")
+    cv2.setNumThreads(1)
+    print(header("preprocessing frames/s (decode, face, flow, dynamic image, write; end to end)", 1))
+    w, h = read_video(videos[0])[0].width, read_video(videos[0])[0].height
+    print(f"# {len(videos)} videos from {args.videos}, {w}×{h}; stages in one process, OpenCV 1 thread")
+    rows = []
+    for face_size in (32, 112):
+        settings = PreprocessSettings(face_size=face_size)
+        rates, n = stage_rates(videos, settings)
+        for stage, rate in rates.items():
+            rows.append({"face_size": face_size, "stage": stage, "frames_per_s": rate})
+            print(f"face {face_size:>3}  {stage:<22}{rate:>9.0f} frames/s")
+        for workers in (1, 2):
+            rate = max(end_to_end(videos, settings, workers) for _ in range(args.repeat))
+            rows.append({"face_size": face_size, "stage": f"end to end, {workers} workers", "frames_per_s": rate})
+            print(f"face {face_size:>3}  {'end to end, ' + str(workers) + ' worker' + 's' * (workers > 1):<22}{rate:>9.0f} frames/s  ({n} frames)")
+    print("# target (issue 3): end to end ≥ 50 frames/s for 720×576 input on 2 cores")
+    if args.json:
+        Path(args.json).write_text(json.dumps(rows, indent=1))
+
+
+if __name__ == "__main__":
+    main()
