@@ -32,6 +32,7 @@ import numpy as np
 
 from .faces import BlazeFace, NoFaceError
 from .preprocess import PreprocessSettings, preprocess_video
+from .progress import progress_bar
 from .video import VideoError
 
 
@@ -176,7 +177,7 @@ def preprocess(
             report.cached.append(video)
         else:
             todo.append(video)
-    bar = _progress_bar(len(todo), progress)
+    bar = progress_bar(len(todo), "preprocess", "video", progress)
     start = time.perf_counter()
 
     def finish(video: str, info: dict | None, error: str | None) -> None:
@@ -205,17 +206,3 @@ def preprocess(
         bar.close()
         report.seconds = time.perf_counter() - start
     return report
-
-
-class _NoBar:
-    def update(self, n: int) -> None: ...
-    def set_postfix_str(self, s: str) -> None: ...
-    def close(self) -> None: ...
-
-
-def _progress_bar(total: int, enabled: bool):
-    if not enabled or total == 0:
-        return _NoBar()
-    from tqdm import tqdm
-
-    return tqdm(total=total, unit="video", desc="preprocess", file=sys.stderr)

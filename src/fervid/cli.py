@@ -8,16 +8,73 @@ import sys
 from .models.fourstream import ABLATIONS, PRESETS
 
 
+def _configs(text: str) -> tuple[str, ...]:
+    names = tuple(n.strip() for n in text.split(",") if n.strip())
+    bad = [n for n in names if n not in ABLATIONS]
+    if bad or not names:
+        raise argparse.ArgumentTypeError(f"configurations are letters from {','.join(sorted(ABLATIONS))}, got {text!r}")
+    return names
+
+
+def _folds(text: str) -> list[int]:
+    try:
+        return [int(n) for n in text.split(",") if n.strip()]
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"folds are comma-separated group numbers, got {text!r}") from None
+
+
+def _add_training_args(p: argparse.ArgumentParser) -> None:
+    from .train import TrainConfig
+
+    d = TrainConfig()
+    p.add_argument("manifest", help="manifest CSV (path, label, subject)")
+    p.add_argument("--preset", choices=sorted(PRESETS), default="small")
+    p.add_argument("--k", type=int, default=5, help="subject groups (paper: 5)")
+    p.add_argument("-o", "--out", required=True, help="run folder")
+    p.add_argument("--epochs", type=int, default=d.epochs)
+    p.add_argument("--batch-size", type=int, default=d.batch_size)
+    p.add_argument("--lr", type=float, default=d.lr)
+    p.add_argument("--weight-decay", type=float, default=d.weight_decay)
+    p.add_argument("--seed", type=int, default=d.seed)
+    p.add_argument("--precision", choices=["float32", "bfloat16"], default=d.precision)
+    p.add_argument("--compile", action="store_true", help="torch.compile the model")
+    p.add_argument("--device", default=d.device)
+    p.add_argument("--loader-workers", type=int, default=d.loader_workers)
+    p.add_argument("--cache", default="data/cache", help="preprocessed-data cache root")
+    p.add_argument("--workers", type=int, default=1, help="preprocessing processes")
+    p.add_argument("--no-progress", action="store_true")
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="fervid", description="Facial expression recognition from video (Enhanced ConvLSTM).")
     commands = parser.add_subparsers(dest="command", required=True)
 
-    p = commands.add_parser("demo", help="parameter counts and one training step on random clips")
+    p = commands.add_parser("demo", help="the main job: synthetic set -> preprocess -> reduced cross-validation -> report")
+    p.add_argument("--out", default="runs/demo")
+    p.add_argument("--data", default="data/synth-demo")
+    p.add_argument("--workers", type=int, default=2)
+
+    p = commands.add_parser("info", help="parameter counts, and one training step on random clips, saved and reloaded")
     p.add_argument("--preset", choices=sorted(PRESETS), default="small")
     p.add_argument("--ablation", choices=sorted(ABLATIONS), default="e", help="paper Table 2 configuration")
     p.add_argument("--batch", type=int, default=4)
-    p.add_argument("--out", default="runs/demo")
+    p.add_argument("--out", default="runs/info")
     p.add_argument("--seed", type=int, default=0)
+
+    p = commands.add_parser("dataset", help="manifests: from a known layout, synthetic, summary")
+    sets = p.add_subparsers(dest="dataset_command", required=True)
+    q = sets.add_parser("enterface", help="eNTERFACE'05 folder -> manifest CSV")
+    q.add_argument("root")
+    q.add_argument("-o", "--out", required=True, help="manifest CSV to write")
+    q = sets.add_parser("synth", help="generate a synthetic expression-video set")
+    q.add_argument("-o", "--out", required=True, help="folder to write videos and manifest.csv into")
+    q.add_argument("--subjects", type=int, default=12)
+    q.add_argument("--takes", type=int, default=3)
+    q.add_argument("--seed", type=int, default=0)
+    q.add_argument("--difficulty", type=float, default=0.5)
+    q.add_argument("--no-check", action="store_true", help="skip the static-vs-temporal check")
+    q = sets.add_parser("summary", help="counts per class and subject")
+    q.add_argument("manifest")
 
     p = commands.add_parser("preprocess", help="videos -> face crops, flow, clips, dynamic images (cached)")
     p.add_argument("inputs", nargs="+", help="video files, folders of videos, or manifest CSV files")
@@ -29,13 +86,68 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--workers", type=int, default=1)
     p.add_argument("--no-progress", action="store_true")
 
-    args = parser.parse_args(argv)
-    if args.command == "demo":
-        from .demo import demo
+    p = commands.add_parser("crossval", help="leave-one-subject-group-out cross-validation of configurations (a)-(e)")
+    _add_training_args(p)
+    p.add_argument("--configs", type=_configs, default=("a", "b", "c", "d", "e"), help="e.g. a,c,e (paper Table 2)")
+    p.add_argument("--folds", type=_folds, help="test groups to run (default: all k)")
 
-        demo(preset=args.preset, ablation=args.ablation, batch=args.batch, out=args.out, seed=args.seed)
+    p = commands.add_parser("train", help="one configuration, one fold (test group)")
+    _add_training_args(p)
+    p.add_argument("--ablation", choices=sorted(ABLATIONS), default="e")
+    p.add_argument("--test-group", type=int, default=0)
+
+    args = parser.parse_args(argv)
+    try:
+        return _run(args)
+    except (OSError, ValueError) as err:  # bad input: the message names the file and the problem
+        print(f"fervid {args.command}: {err}", file=sys.stderr)
+        return 2
+
+
+def _run(args: argparse.Namespace) -> int:
+    if args.command == "demo":
+        from .demo import main_job
+
+        main_job(out=args.out, data=args.data, workers=args.workers)
+    elif args.command == "info":
+        from .demo import model_info
+
+        model_info(preset=args.preset, ablation=args.ablation, batch=args.batch, out=args.out, seed=args.seed)
+    elif args.command == "dataset":
+        return _dataset(args)
     elif args.command == "preprocess":
         return _preprocess(args)
+    elif args.command in ("crossval", "train"):
+        from .crossval import crossval
+        from .train import TrainConfig
+
+        config = TrainConfig(
+            epochs=args.epochs, batch_size=args.batch_size, lr=args.lr, weight_decay=args.weight_decay, seed=args.seed,
+            precision=args.precision, compile=args.compile, device=args.device, loader_workers=args.loader_workers,
+        )
+        configs = args.configs if args.command == "crossval" else (args.ablation,)
+        folds = args.folds if args.command == "crossval" else [args.test_group]
+        crossval(args.manifest, args.out, preset=args.preset, ablations=configs, k=args.k, folds=folds, train_config=config,
+                 cache_root=args.cache, workers=args.workers, progress=not args.no_progress)
+        print(f"report: {args.out}/report.md")
+    return 0
+
+
+def _dataset(args: argparse.Namespace) -> int:
+    from . import datasets
+
+    if args.dataset_command == "enterface":
+        entries, skipped = datasets.enterface_manifest(args.root)
+        datasets.write_manifest(entries, args.out)
+        print(datasets.enterface_report(entries, skipped))
+        print(f"wrote {args.out}")
+    elif args.dataset_command == "synth":
+        manifest = datasets.generate_synthetic(
+            args.out, subjects=args.subjects, takes=args.takes, seed=args.seed, difficulty=args.difficulty, check=not args.no_check
+        )
+        print(f"wrote {manifest}")
+    elif args.dataset_command == "summary":
+        print(datasets.summarize(datasets.read_manifest(args.manifest)))
     return 0
 
 
@@ -64,11 +176,7 @@ def _preprocess(args: argparse.Namespace) -> int:
         face_source="openface" if args.openface_dir else "blazeface",
         openface_dir=args.openface_dir,
     )
-    try:
-        videos = _videos_from(args.inputs)
-    except (OSError, ValueError) as err:
-        print(f"fervid preprocess: {err}", file=sys.stderr)
-        return 2
+    videos = _videos_from(args.inputs)
     if not videos:
         print(f"fervid preprocess: no videos found in {args.inputs}", file=sys.stderr)
         return 2

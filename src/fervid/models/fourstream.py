@@ -81,15 +81,19 @@ PRESETS: dict[str, FourStreamConfig] = {
 }
 
 
+def with_ablation(config: FourStreamConfig, ablation: str) -> FourStreamConfig:
+    """``config`` restricted to the streams and cell of configuration (a)-(e)."""
+    if ablation not in ABLATIONS:
+        raise ValueError(f"unknown configuration {ablation!r}; choose from {sorted(ABLATIONS)} (paper Table 2)")
+    streams, cell = ABLATIONS[ablation]
+    return dataclasses.replace(config, streams=streams, convlstm=dataclasses.replace(config.convlstm, cell=cell))
+
+
 def build_config(preset: str = "small", ablation: str = "e") -> FourStreamConfig:
     """A named size preset with one of the paper's configurations (a)-(e)."""
     if preset not in PRESETS:
         raise ValueError(f"unknown preset {preset!r}; choose from {sorted(PRESETS)}")
-    if ablation not in ABLATIONS:
-        raise ValueError(f"unknown configuration {ablation!r}; choose from {sorted(ABLATIONS)} (paper Table 2)")
-    config = PRESETS[preset]
-    streams, cell = ABLATIONS[ablation]
-    return dataclasses.replace(config, streams=streams, convlstm=dataclasses.replace(config.convlstm, cell=cell))
+    return with_ablation(PRESETS[preset], ablation)
 
 
 class ClipStream(nn.Module):

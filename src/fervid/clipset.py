@@ -1,0 +1,84 @@
+"""Preprocessed videos -> the model's input tensors, one clip at a time.
+
+``clip_inputs`` turns one clip of a preprocessed video (the arrays of
+``preprocess.py``) into the four streams' tensors; ``ClipSet`` is a torch
+``Dataset`` of every clip of a list of labelled videos, for training and
+evaluation. Shapes (T frames per clip, S face size):
+
+    rgb_clip      (T, 3, S, S) float32 in [-1, 1]
+    flow_clip     (T, 2, S, S) float32 in [-1, 1]
+    rgb_dynamic   (3, S, S)    float32 in [-1, 1]
+    flow_dynamic  (2, S, S)    float32 in [-1, 1]
+
+(a batch adds B in front: the model's inputs).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+import torch
+from torch.utils.data import Dataset
+
+from .labels import EXPRESSIONS
+
+STREAMS = ("rgb_clip", "flow_clip", "rgb_dynamic", "flow_dynamic")
+
+
+def clip_inputs(arrays: dict[str, np.ndarray], clip: int, clip_len: int, streams: Sequence[str] = STREAMS) -> dict[str, torch.Tensor]:
+    """The tensors of clip number ``clip`` (not frame number) for the given streams."""
+    start = int(arrays["clip_starts"][clip])
+    inputs = {}
+    if "rgb_clip" in streams:
+        rgb = arrays["rgb"][start : start + clip_len]  # (T, S, S, 3) uint8
+        inputs["rgb_clip"] = torch.from_numpy(rgb).permute(0, 3, 1, 2).float().div_(127.5).sub_(1.0)  # -> (T, 3, S, S)
+    if "flow_clip" in streams:
+        flow = arrays["flow"][start : start + clip_len]  # (T, S, S, 2) float16
+        inputs["flow_clip"] = torch.from_numpy(flow).permute(0, 3, 1, 2).float()  # -> (T, 2, S, S)
+    if "rgb_dynamic" in streams:
+        inputs["rgb_dynamic"] = torch.from_numpy(arrays["rgb_dynamic"][clip]).permute(2, 0, 1).float()  # (S, S, 3) -> (3, S, S)
+    if "flow_dynamic" in streams:
+        inputs["flow_dynamic"] = torch.from_numpy(arrays["flow_dynamic"][clip]).permute(2, 0, 1).float()
+    return inputs
+
+
+class ClipSet(Dataset):
+    """Every clip of every video. ``videos``: (arrays loader key, label, video id) triples.
+
+    ``load(key)`` returns a video's arrays (for example ``PreprocessCache.load``);
+    videos are loaded lazily and kept, one copy per worker process.
+    Items: (inputs dict, label index, video index).
+    """
+
+    def __init__(self, videos: Sequence[tuple[object, str]], load, clip_len: int, streams: Sequence[str] = STREAMS):
+        self.keys = [key for key, _ in videos]
+        self.labels = [EXPRESSIONS.index(label) for _, label in videos]
+        self.load = load
+        self.clip_len = clip_len
+        self.streams = tuple(streams)
+        self._arrays: dict[int, dict[str, np.ndarray]] = {}
+        self.items: list[tuple[int, int]] = []  # (video index, clip index)
+        for v in range(len(self.keys)):
+            n_clips = len(self._video(v)["clip_starts"])
+            self.items += [(v, c) for c in range(n_clips)]
+
+    def _video(self, v: int) -> dict[str, np.ndarray]:
+        if v not in self._arrays:
+            self._arrays[v] = self.load(self.keys[v])
+        return self._arrays[v]
+
+    def __len__(self) -> int:
+        return len(self.items)
+
+    def __getitem__(self, i: int):
+        v, c = self.items[i]
+        return clip_inputs(self._video(v), c, self.clip_len, self.streams), self.labels[v], v
+
+    @property
+    def clip_labels(self) -> np.ndarray:
+        return np.array([self.labels[v] for v, _ in self.items])
+
+    @property
+    def clip_videos(self) -> np.ndarray:
+        return np.array([v for v, _ in self.items])

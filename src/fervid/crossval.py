@@ -1,0 +1,283 @@
+"""Leave-one-subject-group-out cross-validation and the paper's ablation table (Table 2).
+
+Subjects are dealt into k groups (paper: 5); fold g trains from scratch on every
+other group and tests on group g; no subject is ever on both sides, and nothing
+is chosen on the test group (epochs are fixed by ``TrainConfig``). Each
+configuration (a)-(e) runs under the same split and seeds.
+
+A run folder::
+
+    <out>/config.json                  preset, model/train/preprocessing settings, versions
+    <out>/split.json                   the subject groups
+    <out>/<config>/fold<g>/            train outputs (model, metrics.csv, checkpoint), split.json,
+                                       predictions_clips.csv, predictions_videos.csv, result.json
+    <out>/report.md, results.csv       the table in the paper's form, with the paper's numbers
+    <out>/confusion.png, curves.png    figures
+
+Rerunning the same command resumes: finished folds are read back, an
+interrupted fold resumes from its last epoch.
+"""
+
+from __future__ import annotations
+
+import csv
+import dataclasses
+import json
+import os
+import platform
+import statistics
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from . import __version__
+from .cache import PreprocessCache, preprocess
+from .checkpoint import config_to_dict
+from .clipset import ClipSet
+from .datasets import VideoEntry, fold_split, read_manifest, subject_groups, write_split
+from .labels import EXPRESSIONS
+from .metrics import bootstrap_interval, evaluate_predictions, mcnemar
+from .models.fourstream import ABLATIONS, PRESETS, FourStreamConfig, with_ablation
+from .preprocess import PreprocessSettings
+from .report import plot_confusions, plot_curves
+from .train import TrainConfig, evaluate, train
+
+PAPER_ACCURACY = {"a": 33.70, "b": 39.84, "c": 44.28, "d": 41.48, "e": 45.29}  # Table 2, clip level, %
+CONFIG_NAMES = {
+    "a": "2 ResNet streams",
+    "b": "2 conventional ConvLSTM streams",
+    "c": "2 Enhanced ConvLSTM streams",
+    "d": "(a) + (b)",
+    "e": "(a) + (c), proposed",
+}
+PAIRS = (("b", "c"), ("d", "e"), ("a", "e"), ("a", "c"))  # the comparisons the paper draws
+
+
+def _write_csv(path: Path, rows: list[dict]) -> None:
+    fields = list(dict.fromkeys(k for row in rows for k in row))
+    tmp = path.with_name(path.name + ".tmp")
+    with open(tmp, "w", newline="") as f:
+        writer = csv.DictWriter(f, fieldnames=fields)
+        writer.writeheader()
+        writer.writerows(rows)
+    os.replace(tmp, path)
+
+
+def _write_json(path: Path, data) -> None:
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(json.dumps(data, indent=1) + "\n")
+    os.replace(tmp, path)
+
+
+def run_fold(
+    ablation: str,
+    fold: int,
+    groups: list[list[str]],
+    entries: list[VideoEntry],
+    cache: PreprocessCache,
+    base_config: FourStreamConfig,
+    train_config: TrainConfig,
+    out: Path,
+    progress: bool = True,
+) -> dict:
+    """Train configuration ``ablation`` on every group but ``fold``, test on ``fold``."""
+    fold_dir = out / ablation / f"fold{fold}"
+    result_file = fold_dir / "result.json"
+    if result_file.exists():
+        return json.loads(result_file.read_text())
+    fold_dir.mkdir(parents=True, exist_ok=True)
+    write_split(fold_dir / "split.json", groups, fold)
+    train_entries, test_entries = fold_split(entries, len(groups), fold, groups)
+    train_subjects = {e.subject for e in train_entries}
+    assert not train_subjects & {e.subject for e in test_entries}, "a subject on both sides of the split"
+    model_config = with_ablation(base_config, ablation)
+    streams = model_config.streams
+    clip_len = cache.settings.clip_len
+    train_clips = ClipSet([(str(e.path), e.label) for e in train_entries], cache.load, clip_len, streams)
+    test_clips = ClipSet([(str(e.path), e.label) for e in test_entries], cache.load, clip_len, streams)
+    if progress:
+        print(
+            f"({ablation}) fold {fold}: train {len(train_clips)} clips / {len(train_entries)} videos / "
+            f"{len(train_subjects)} subjects, test {len(test_clips)} clips / {len(test_entries)} videos",
+            file=sys.stderr,
+        )
+    start = time.perf_counter()
+    model, history = train(
+        model_config,
+        train_config,
+        train_clips,
+        fold_dir,
+        extra={"ablation": ablation, "preprocess": cache.settings.to_dict(), "labels": list(EXPRESSIONS)},
+        progress=progress,
+    )
+    metrics, probs = evaluate(model, test_clips, precision=train_config.precision)
+    _write_predictions(fold_dir, test_entries, test_clips, probs)
+    result = {
+        "ablation": ablation,
+        "fold": fold,
+        "test_subjects": groups[fold],
+        "clip": metrics["clip"],
+        "video": metrics["video"],
+        "history": history,
+        "seconds": time.perf_counter() - start,
+    }
+    _write_json(result_file, result)
+    return result
+
+
+def _write_predictions(fold_dir: Path, entries: list[VideoEntry], clips: ClipSet, probs: np.ndarray) -> None:
+    rows = []
+    for (v, c), p in zip(clips.items, probs):
+        e = entries[v]
+        start = int(clips._video(v)["clip_starts"][c])
+        rows.append({"video": str(e.path), "subject": e.subject, "label": e.label, "clip": c, "start_frame": start,
+                     "predicted": EXPRESSIONS[int(p.argmax())], **{k: f"{x:.5f}" for k, x in zip(EXPRESSIONS, p)}})
+    _write_csv(fold_dir / "predictions_clips.csv", rows)
+    rows = []
+    for v, e in enumerate(entries):
+        p = probs[clips.clip_videos == v].mean(0)
+        rows.append({"video": str(e.path), "subject": e.subject, "label": e.label, "predicted": EXPRESSIONS[int(p.argmax())],
+                     "correct": int(EXPRESSIONS[int(p.argmax())] == e.label), **{k: f"{x:.5f}" for k, x in zip(EXPRESSIONS, p)}})
+    _write_csv(fold_dir / "predictions_videos.csv", rows)
+
+
+def _video_correctness(out: Path, ablation: str, folds: list[int]) -> dict[str, bool]:
+    correct = {}
+    for fold in folds:
+        with open(out / ablation / f"fold{fold}" / "predictions_videos.csv", newline="") as f:
+            for row in csv.DictReader(f):
+                correct[row["video"]] = row["correct"] == "1"
+    return correct
+
+
+def _mean_sd(values: list[float]) -> tuple[float, float]:
+    return statistics.mean(values), (statistics.stdev(values) if len(values) > 1 else 0.0)
+
+
+def summarize(out: Path, results: dict[str, list[dict]], folds: list[int], k: int) -> dict:
+    """Aggregate per-fold results into the report's table, tests and figures."""
+    rows, table, confusions, curves = [], {}, {}, {}
+    correctness = {a: _video_correctness(out, a, folds) for a in results}
+    for ablation, fold_results in results.items():
+        clip = [r["clip"]["accuracy"] for r in fold_results]
+        video = [r["video"]["accuracy"] for r in fold_results]
+        uar = [r["video"]["uar"] for r in fold_results]
+        correct = np.array(list(correctness[ablation].values()))
+        low, high = bootstrap_interval(correct)
+        table[ablation] = {
+            "clip_acc": _mean_sd(clip),
+            "video_acc": _mean_sd(video),
+            "video_uar": _mean_sd(uar),
+            "video_acc_pooled": float(correct.mean()),
+            "video_acc_ci95": (low, high),
+            "videos": int(len(correct)),
+        }
+        for r in fold_results:
+            rows.append({"config": ablation, "fold": r["fold"], "clip_acc": r["clip"]["accuracy"], "video_acc": r["video"]["accuracy"],
+                         "video_uar": r["video"]["uar"], "clips": r["clip"]["n"], "videos": r["video"]["n"],
+                         "train_seconds": round(r["seconds"], 1), "paper_clip_acc": PAPER_ACCURACY[ablation] / 100})
+        confusions[f"({ablation})"] = np.sum([r["video"]["confusion"] for r in fold_results], axis=0)
+        curves[f"({ablation})"] = [r["history"] for r in fold_results]
+    _write_csv(out / "results.csv", rows)
+    tests = {}
+    for a, b in PAIRS:
+        if a in correctness and b in correctness:
+            videos = sorted(correctness[a])
+            tests[f"{a} vs {b}"] = mcnemar([correctness[a][v] for v in videos], [correctness[b][v] for v in videos])
+    plot_confusions(confusions, out / "confusion.png", title="video level, pooled over test folds")
+    plot_curves(curves, out / "curves.png")
+    summary = {"table": table, "mcnemar": tests, "folds": folds, "k": k}
+    _write_json(out / "summary.json", summary)
+    (out / "report.md").write_text(_markdown(summary, out))
+    return summary
+
+
+def _markdown(summary: dict, out: Path) -> str:
+    config = json.loads((out / "config.json").read_text())
+    folds, k = summary["folds"], summary["k"]
+    lines = [
+        "# Ablation (paper Table 2)",
+        "",
+        f"Data: `{config['manifest']}` ({config['videos']} videos, {config['subjects']} subjects). "
+        f"Preset `{config['preset']}`; {k} subject groups, test folds {folds}"
+        + ("" if len(folds) == k else f" ({len(folds)} of {k}: a reduced run)")
+        + f"; {config['train']['epochs']} epochs, fixed in advance. Split: `split.json`.",
+        "",
+        "Clip accuracy is the paper's measure; video accuracy (clip probabilities averaged per video) is the",
+        "headline, since the clips of one video are correlated. Mean ± SD over folds; the 95% interval is a",
+        "bootstrap over videos, pooled over the test folds.",
+        "",
+        "| config | streams | paper clip acc. | clip acc. | video acc. | video UAR | video acc. 95% CI |",
+        "| --- | --- | --- | --- | --- | --- | --- |",
+    ]
+    for a, row in summary["table"].items():
+        (cm, cs), (vm, vs), (um, us) = row["clip_acc"], row["video_acc"], row["video_uar"]
+        low, high = row["video_acc_ci95"]
+        lines.append(
+            f"| ({a}) | {CONFIG_NAMES[a]} | {PAPER_ACCURACY[a]:.2f}% | {100 * cm:.1f} ± {100 * cs:.1f}% | "
+            f"{100 * vm:.1f} ± {100 * vs:.1f}% | {100 * um:.1f} ± {100 * us:.1f}% | {100 * low:.1f}–{100 * high:.1f}% |"
+        )
+    if summary["mcnemar"]:
+        lines += ["", "McNemar's exact test on per-video correctness (pooled test folds):", "",
+                  "| pair | only first right | only second right | p |", "| --- | --- | --- | --- |"]
+        for pair, t in summary["mcnemar"].items():
+            lines.append(f"| ({pair.replace(' vs ', ') vs (')}) | {t['only_a']} | {t['only_b']} | {t['p_value']:.3g} |")
+    lines += ["", "![confusion matrices](confusion.png)", "", "![training curves](curves.png)", ""]
+    return "\n".join(lines)
+
+
+def crossval(
+    manifest: str | os.PathLike,
+    out_dir: str | os.PathLike,
+    preset: str | FourStreamConfig = "small",
+    ablations: tuple[str, ...] = ("a", "b", "c", "d", "e"),
+    k: int = 5,
+    folds: list[int] | None = None,
+    train_config: TrainConfig = TrainConfig(),
+    cache_root: str | os.PathLike = "data/cache",
+    workers: int = 1,
+    progress: bool = True,
+) -> dict:
+    """Preprocess (cached), then train and test every configuration on every fold
+    (``folds``: a subset of 0..k-1 for a reduced run), then write the report.
+    ``preset``: a preset name or a ``FourStreamConfig`` whose streams and cell each
+    configuration replaces."""
+    if isinstance(preset, str) and preset not in PRESETS:
+        raise ValueError(f"unknown preset {preset!r}; choose from {sorted(PRESETS)}")
+    base_config = PRESETS[preset] if isinstance(preset, str) else preset
+    unknown = [a for a in ablations if a not in ABLATIONS]
+    if unknown:
+        raise ValueError(f"unknown configuration(s) {unknown}; choose from {sorted(ABLATIONS)} (paper Table 2)")
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    entries = read_manifest(manifest)
+    settings = PreprocessSettings(face_size=base_config.face_size)
+    report = preprocess([e.path for e in entries], cache_root, settings, workers=workers, progress=progress)
+    if progress:
+        print(report.summary(), file=sys.stderr)
+    failed = {str(Path(p)) for p in report.failed}
+    usable = [e for e in entries if str(e.path) not in failed]
+    groups = subject_groups([e.subject for e in usable], k)
+    folds = list(range(k)) if folds is None else sorted(set(folds))
+    write_split(out / "split.json", groups, folds[0])
+    _write_json(out / "config.json", {
+        "manifest": str(manifest),
+        "videos": len(usable),
+        "subjects": len({e.subject for e in usable}),
+        "excluded_videos": report.failed,
+        "preset": preset if isinstance(preset, str) else "custom",
+        "ablations": list(ablations),
+        "folds": folds,
+        "model": {a: config_to_dict(with_ablation(base_config, a)) for a in ablations},
+        "train": dataclasses.asdict(train_config),
+        "preprocess": settings.to_dict(),
+        "versions": {"fervid": __version__, "torch": torch.__version__, "python": platform.python_version()},
+    })
+    cache = PreprocessCache(cache_root, settings)
+    results = {}
+    for ablation in ablations:
+        results[ablation] = [run_fold(ablation, f, groups, usable, cache, base_config, train_config, out, progress) for f in folds]
+    return summarize(out, results, folds, k)

@@ -1,0 +1,68 @@
+"""Cross-validation: subject-disjoint folds, outputs, report, resume."""
+
+import csv
+import dataclasses
+import json
+
+import pytest
+
+import fervid.crossval as crossval_module
+from conftest import face_frames, write_video
+from fervid.crossval import crossval
+from fervid.datasets import VideoEntry, write_manifest
+from fervid.labels import EXPRESSIONS
+from fervid.models.fourstream import PRESETS
+from fervid.models.resnet import ResNetConfig
+from fervid.train import TrainConfig
+
+TINY = dataclasses.replace(
+    PRESETS["small"],
+    face_size=16,
+    convlstm=dataclasses.replace(PRESETS["small"].convlstm, hidden_channels=(4, 4, 4, 4)),
+    resnet=ResNetConfig(stage_blocks=(1, 1, 1, 1)),
+    fc_channels=(16, 16),
+)
+
+
+@pytest.fixture(scope="module")
+def manifest(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("set")
+    entries = []
+    for s in range(3):
+        for label in EXPRESSIONS[:2]:
+            path = write_video(folder / f"s{s}_{label}.avi", face_frames(18, 160, 120, seed=s * 10 + len(label)))
+            entries.append(VideoEntry(path, label, f"s{s + 1}"))
+    return write_manifest(entries, folder / "manifest.csv")
+
+
+def test_folds_are_subject_disjoint_and_outputs_complete(manifest, tmp_path, monkeypatch):
+    out = tmp_path / "run"
+    config = TrainConfig(epochs=1, batch_size=4)
+    summary = crossval(manifest, out, preset=TINY, ablations=("a", "c"), k=3, train_config=config, cache_root=tmp_path / "cache", progress=False)
+    for ablation in ("a", "c"):
+        for fold in range(3):
+            d = out / ablation / f"fold{fold}"
+            split = json.loads((d / "split.json").read_text())
+            result = json.loads((d / "result.json").read_text())
+            test_subjects = set(result["test_subjects"])
+            assert test_subjects == {f"s{fold + 1}"}
+            with open(d / "predictions_videos.csv") as f:
+                rows = list(csv.DictReader(f))
+            assert {r["subject"] for r in rows} == test_subjects and len(rows) == 2
+            assert split["test_group"] == fold
+            assert (d / "model.safetensors").is_file() and (d / "metrics.csv").is_file()
+    for name in ("report.md", "results.csv", "confusion.png", "curves.png", "summary.json", "config.json", "split.json"):
+        assert (out / name).is_file(), name
+    report = (out / "report.md").read_text()
+    assert "33.70%" in report and "44.28%" in report and "(a) vs (c)" in report
+    assert summary["table"]["a"]["videos"] == 6
+
+    # A rerun reads finished folds back instead of training again.
+    monkeypatch.setattr(crossval_module, "train", lambda *a, **k: pytest.fail("retrained a finished fold"))
+    again = crossval(manifest, out, preset=TINY, ablations=("a", "c"), k=3, train_config=config, cache_root=tmp_path / "cache", progress=False)
+    assert json.loads(json.dumps(again["table"])) == json.loads(json.dumps(summary["table"]))
+
+
+def test_unknown_configuration_is_refused(manifest, tmp_path):
+    with pytest.raises(ValueError, match="Table 2"):
+        crossval(manifest, tmp_path, ablations=("x",))

@@ -1,0 +1,168 @@
+"""Training one fold: learning, checkpoints and exact resume, divergence, DDP on CPU."""
+
+import dataclasses
+import json
+import os
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+
+import fervid.train as train_module
+from fervid.checkpoint import load_model
+from fervid.clipset import ClipSet
+from fervid.labels import EXPRESSIONS
+from fervid.models.fourstream import build_config
+from fervid.models.resnet import ResNetConfig
+from fervid.train import TrainConfig, TrainingDiverged, evaluate, train
+
+SIZE = 16
+
+
+def tiny_model(ablation="e"):
+    config = build_config("small", ablation)
+    return dataclasses.replace(
+        config,
+        face_size=SIZE,
+        convlstm=dataclasses.replace(config.convlstm, hidden_channels=(8, 8, 8, 8)),
+        resnet=ResNetConfig(stage_blocks=(1, 1, 1, 1)),
+        fc_channels=(32, 16),
+        dropout=0.0,
+    )
+
+
+def fake_video(label: int, seed: int, frames: int = 24) -> dict:
+    """Arrays shaped like preprocess.py's; the label is a motion direction in the flow."""
+    rng = np.random.default_rng(seed)
+    angle = 2 * np.pi * label / len(EXPRESSIONS)
+    flow = rng.normal(0, 0.1, (frames, SIZE, SIZE, 2)).astype(np.float32)
+    flow[..., 0] += 0.5 * np.cos(angle)
+    flow[..., 1] += 0.5 * np.sin(angle)
+    starts = np.array([0, 8])
+    return {
+        "rgb": rng.integers(0, 256, (frames, SIZE, SIZE, 3), dtype=np.uint8),
+        "flow": flow.astype(np.float16),
+        "clip_starts": starts,
+        "rgb_dynamic": rng.normal(0, 0.1, (2, SIZE, SIZE, 3)).astype(np.float16),
+        "flow_dynamic": np.stack([flow[s : s + 16].mean(0) for s in starts]).astype(np.float16),
+    }
+
+
+def clip_set(n_per_class=2, seed=0, streams=None, corrupt=False):
+    videos = {}
+    entries = []
+    for label in range(len(EXPRESSIONS)):
+        for k in range(n_per_class):
+            key = f"v{label}_{k}"
+            videos[key] = fake_video(label, seed * 1000 + label * 10 + k)
+            if corrupt:
+                videos[key]["flow"][:] = np.nan
+            entries.append((key, EXPRESSIONS[label]))
+    kwargs = {"streams": streams} if streams else {}
+    return ClipSet(entries, videos.__getitem__, 16, **kwargs)
+
+
+CONFIG = TrainConfig(epochs=3, batch_size=4, lr=0.05, warmup_epochs=0.5)
+
+
+def test_learns_and_writes_its_files(tmp_path):
+    config = dataclasses.replace(CONFIG, epochs=8, lr=0.1)
+    model, history = train(tiny_model("c"), config, clip_set(), tmp_path, val_clips=clip_set(seed=1), progress=False)
+    assert [row["epoch"] for row in history] == list(range(1, 9))
+    assert history[-1]["train_loss"] < history[0]["train_loss"]
+    metrics, probs = evaluate(model, clip_set(seed=2))
+    assert probs.shape == (24, 6) and np.allclose(probs.sum(1), 1, atol=1e-5)
+    assert metrics["video"]["accuracy"] > 0.5  # chance is 1/6
+    for name in ("metrics.csv", "model.safetensors", "model.json", "checkpoint.json", "train_config.json"):
+        assert (tmp_path / name).is_file(), name
+    assert len(list(tmp_path.glob("checkpoint-*.safetensors"))) == 1
+    loaded, _ = load_model(tmp_path / "model")
+    metrics_again, probs_again = evaluate(loaded, clip_set(seed=2))
+    np.testing.assert_allclose(probs_again, probs, atol=1e-6)
+    assert "val_video_acc" in (tmp_path / "metrics.csv").read_text()
+
+
+def test_resume_after_a_kill_gives_the_same_weights(tmp_path, monkeypatch):
+    whole, _ = train(tiny_model("d"), CONFIG, clip_set(), tmp_path / "whole", progress=False)
+
+    real_bar = train_module.progress_bar
+    updates = []
+
+    class KilledBar:
+        def update(self, n=1):
+            updates.append(n)
+            if len(updates) == 8:  # second epoch, mid-way (6 steps per epoch)
+                raise KeyboardInterrupt
+
+        def set_postfix_str(self, s): ...
+        def close(self): ...
+
+    monkeypatch.setattr(train_module, "progress_bar", lambda *a, **k: KilledBar())
+    with pytest.raises(KeyboardInterrupt):
+        train(tiny_model("d"), CONFIG, clip_set(), tmp_path / "killed", progress=False)
+    assert json.loads((tmp_path / "killed" / "checkpoint.json").read_text())["epoch"] == 1
+    monkeypatch.setattr(train_module, "progress_bar", real_bar)
+    resumed, history = train(tiny_model("d"), CONFIG, clip_set(), tmp_path / "killed", progress=False)
+    assert [row["epoch"] for row in history] == [1, 2, 3]
+    for (name, a), b in zip(whole.state_dict().items(), resumed.state_dict().values()):
+        torch.testing.assert_close(a, b, rtol=0, atol=0, msg=name)
+
+
+def test_nan_loss_stops_with_a_clear_error(tmp_path):
+    with pytest.raises(TrainingDiverged, match=r"loss is nan at epoch 1, step 1; no checkpoint yet"):
+        train(tiny_model("c"), CONFIG, clip_set(corrupt=True), tmp_path, progress=False)
+
+
+def test_batches_depend_on_seed_and_epoch_only():
+    a = train_module.global_batches(10, 4, seed=0, epoch=1)
+    assert a == train_module.global_batches(10, 4, seed=0, epoch=1)
+    assert a != train_module.global_batches(10, 4, seed=0, epoch=2)
+    assert sorted(i for b in a for i in b) == list(range(10)) and [len(b) for b in a] == [4, 4, 2]
+
+
+def test_lr_schedule_warms_up_then_decays_to_zero():
+    config = TrainConfig(epochs=4, warmup_epochs=1)
+    factors = [train_module.lr_factor(s, 10, config) for s in range(40)]
+    assert factors[0] == pytest.approx(0.1) and factors[9] == pytest.approx(1.0)
+    assert all(a >= b for a, b in zip(factors[10:], factors[11:])) and factors[-1] < 0.01
+
+
+DDP_SCRIPT = textwrap.dedent(
+    """
+    import json, sys
+    sys.path.insert(0, {tests!r})
+    import torch
+    from test_train import CONFIG, clip_set, tiny_model
+    from fervid.train import train
+    torch.set_num_threads(1)
+    _, history = train(tiny_model("c"), CONFIG, clip_set(), {out!r}, progress=False)
+    if torch.distributed.is_initialized():
+        torch.distributed.destroy_process_group()
+    json.dump(history, open({out!r} + "/history.json", "w"))
+    """
+)
+
+
+def test_two_process_ddp_on_cpu_matches_one_process(tmp_path):
+    """torchrun, gloo backend, 2 processes: each global batch of 4 split 2 + 2."""
+    tests = str(Path(__file__).parent)
+    results = {}
+    for procs in (1, 2):
+        out = str(tmp_path / f"p{procs}")
+        script = tmp_path / f"ddp{procs}.py"
+        script.write_text(DDP_SCRIPT.format(tests=tests, out=out))
+        cmd = [sys.executable, "-m", "torch.distributed.run", "--nproc_per_node", str(procs), "--master_port", str(29500 + procs + os.getpid() % 1000), str(script)]
+        done = subprocess.run(cmd, capture_output=True, text=True, timeout=300, env={**os.environ, "OMP_NUM_THREADS": "1"})
+        assert done.returncode == 0, done.stderr[-3000:]
+        results[procs] = json.load(open(out + "/history.json"))
+    single = [row["train_loss"] for row in results[1]]
+    double = [row["train_loss"] for row in results[2]]
+    np.testing.assert_allclose(double, single, rtol=1e-4)
+    w1, _ = load_model(tmp_path / "p1" / "model")
+    w2, _ = load_model(tmp_path / "p2" / "model")
+    for (name, a), b in zip(w1.state_dict().items(), w2.state_dict().values()):
+        torch.testing.assert_close(a, b, rtol=1e-3, atol=1e-5, msg=name)
