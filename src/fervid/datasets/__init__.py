@@ -1,0 +1,26 @@
+"""Labelled videos with subject ids: the manifest format, readers for known layouts
+(eNTERFACE'05), subject-group splits and the synthetic expression-video generator."""
+
+from .enterface import EXPRESSION_CODES, enterface_manifest, enterface_report
+from .manifest import ManifestError, VideoEntry, natural_key, read_manifest, summarize, write_manifest
+from .splits import fold_split, read_split, subject_groups, write_split
+from .synthetic import SyntheticRanges, generate_synthetic, static_vs_temporal_check
+
+__all__ = [
+    "EXPRESSION_CODES",
+    "ManifestError",
+    "SyntheticRanges",
+    "VideoEntry",
+    "enterface_manifest",
+    "enterface_report",
+    "fold_split",
+    "generate_synthetic",
+    "natural_key",
+    "read_manifest",
+    "read_split",
+    "static_vs_temporal_check",
+    "subject_groups",
+    "summarize",
+    "write_manifest",
+    "write_split",
+]
