@@ -113,9 +113,8 @@ def enterface_manifest(root: str | os.PathLike) -> tuple[list[VideoEntry], list[
     root = Path(root)
     if not root.is_dir():
         raise FileNotFoundError(f"{root}: not a folder")
-    entries: list[VideoEntry] = []
     skipped: list[tuple[Path, str]] = []
-    first: dict[tuple[str, str, str, str], Path] = {}
+    found: dict[tuple[str, str, str, str], list[tuple[Path, dict[str, str]]]] = {}
     for folder, dirs, files in os.walk(root):
         folder_path = Path(folder)
         keep = []
@@ -149,15 +148,20 @@ def enterface_manifest(root: str | os.PathLike) -> tuple[list[VideoEntry], list[
             if info is None:
                 skipped.append((path, why))
                 continue
-            key = (info["subject"], info["label"], info["sentence"], info["take"])
-            if key in first:
-                skipped.append((path, f"duplicate: same subject, expression, sentence and take as {first[key]}"))
-                continue
-            first[key] = path
-            extra = {"sentence": info["sentence"], "take": info["take"]}
-            if info["note"]:
-                extra["note"] = info["note"]
-            entries.append(VideoEntry(path, info["label"], info["subject"], extra))
+            found.setdefault((info["subject"], info["label"], info["sentence"], info["take"]), []).append((path, info))
+    entries: list[VideoEntry] = []
+    for (subject, label, sentence, take), candidates in found.items():
+        # Of several files claiming one recording, keep one whose folders agree with its
+        # name (a misfiled copy loses to the file in its proper place), else the first.
+        candidates.sort(key=lambda c: (bool(c[1]["note"]), natural_key(str(c[0]))))
+        (path, info), rest = candidates[0], candidates[1:]
+        for other, _ in rest:
+            skipped.append((other, f"duplicate: same subject, expression, sentence and take as {path}"))
+        extra = {"sentence": sentence, "take": take}
+        if info["note"]:
+            extra["note"] = info["note"]
+        entries.append(VideoEntry(path, label, subject, extra))
+    entries.sort(key=lambda e: natural_key(str(e.path)))
     return entries, skipped
 
 

@@ -46,7 +46,8 @@ class VideoEntry:
 
 def natural_key(text: str) -> tuple:
     """Sort key that orders digits as numbers: "s2" < "s10"."""
-    return tuple(int(part) if part.isdigit() else part.lower() for part in re.split(r"(\d+)", str(text)))
+    parts = re.split(r"(\d+)", str(text))  # text, digits, text, digits, ..., text
+    return tuple(int(p) if i % 2 else p.lower() for i, p in enumerate(parts))
 
 
 def read_manifest(path: str | os.PathLike, *, check_files: bool = True) -> list[VideoEntry]:
