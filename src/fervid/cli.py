@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from pathlib import Path
 
 from .models.fourstream import ABLATIONS, PRESETS
 
@@ -96,6 +97,21 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--ablation", choices=sorted(ABLATIONS), default="e")
     p.add_argument("--test-group", type=int, default=0)
 
+    p = commands.add_parser("predict", help="a trained model on videos: per-clip and per-video predictions, timeline")
+    p.add_argument("videos", nargs="+", help="video files or folders")
+    p.add_argument("--model", required=True, help="model (.safetensors/.json), its fold folder, or a run folder with one model")
+    p.add_argument("-o", "--out", default="predictions", help="output folder")
+    p.add_argument("--annotate", action="store_true", help="also write an annotated copy of each video")
+    p.add_argument("--device", default="cpu")
+    p.add_argument("--no-progress", action="store_true")
+
+    p = commands.add_parser("stream", help="frame-by-frame prediction from a file or a camera, printed as JSON lines")
+    source = p.add_mutually_exclusive_group(required=True)
+    source.add_argument("video", nargs="?", help="a video file")
+    source.add_argument("--camera", type=int, help="camera index")
+    p.add_argument("--model", required=True)
+    p.add_argument("--device", default="cpu")
+
     args = parser.parse_args(argv)
     try:
         return _run(args)
@@ -117,6 +133,26 @@ def _run(args: argparse.Namespace) -> int:
         return _dataset(args)
     elif args.command == "preprocess":
         return _preprocess(args)
+    elif args.command == "predict":
+        from .predict import predict_videos
+        from .video import find_videos
+
+        results, failed = predict_videos(find_videos(args.videos), args.model, args.out, annotate=args.annotate, progress=not args.no_progress)
+        for r in results:
+            print(f"{r.video}: {r.label} ({len(r.clips)} clips) -> {args.out}/{Path(r.video).stem}.json")
+        for video, reason in failed.items():
+            print(f"FAILED {video}: {reason}", file=sys.stderr)
+        return 1 if failed else 0
+    elif args.command == "stream":
+        import json
+
+        from .predict import load_predictor, stream_frames
+        from .video import open_camera, read_video
+
+        predictor = load_predictor(args.model, args.device)
+        info, frames = open_camera(args.camera) if args.camera is not None else read_video(args.video)
+        for clip in stream_frames(predictor, frames, info.fps):
+            print(json.dumps(clip.to_dict()), flush=True)
     elif args.command in ("crossval", "train"):
         from .crossval import crossval
         from .train import TrainConfig

@@ -1,0 +1,363 @@
+"""A trained model on a new video: offline (whole file) and streaming (frame by frame).
+
+Offline, ``predict_video``: the video is preprocessed with the settings stored in
+the model's JSON, every 16-frame clip (stride 8) is classified in batches, and the
+per-video prediction is the mean of the clip probabilities. Written on request:
+JSON, CSV (one row per clip, with time stamps), a timeline PNG and an annotated
+copy of the video.
+
+Streaming, ``StreamingPredictor``: ``push(frame)`` runs the per-frame work once
+(face track, crop, flow against the previous crop) and steps the ConvLSTM streams
+of the (at most two) open clip windows by one frame, with their recurrent state
+carried; when a window's last frame arrives, its dynamic images go through the
+ResNet streams and the head, and the clip's prediction is returned at once.
+Latency: a clip's prediction is out when its last frame has been pushed (0
+frames after the window; the window itself spans 16 frames, 0.64 s at 25 fps);
+a new prediction every 8 frames.
+
+"No face": a clip whose frames were mostly (over half) without a trustworthy
+face, or that starts before the first face was found, gets no prediction
+(``label`` "no face", ``probs`` None) rather than a guess.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+from collections import deque
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import cv2
+import numpy as np
+import torch
+
+from .checkpoint import CheckpointError, config_from_dict, load_model
+from .clipset import clip_inputs
+from .faces import BlazeFace
+from .labels import EXPRESSIONS
+from .models.fourstream import CLIP_STREAMS, DYNAMIC_STREAMS, FourStreamNet
+from .preprocess import FramePipeline, PreprocessSettings, clip_dynamic_images, preprocess_video
+from .progress import progress_bar
+from .report import plot_timeline
+from .video import read_video
+
+NO_FACE = "no face"
+MAX_LOST_SHARE = 0.5  # a clip with more lost frames than this gets no prediction
+
+
+# ---------------------------------------------------------------- the model and its settings
+
+
+@dataclass
+class Predictor:
+    model: FourStreamNet
+    settings: PreprocessSettings
+    source: str
+
+    @property
+    def device(self) -> torch.device:
+        return next(self.model.parameters()).device
+
+
+def find_model(path: str | os.PathLike) -> Path:
+    """A weights file, its base name, a fold folder, or a run folder with a single model."""
+    path = Path(path)
+    for candidate in (path, path.with_suffix(".json"), Path(str(path) + ".json")):
+        if candidate.suffix in (".json", ".safetensors") and candidate.is_file():
+            return candidate.with_suffix("")
+    if path.is_dir():
+        if (path / "model.json").is_file():
+            return path / "model"
+        found = sorted(path.rglob("model.json"))
+        if len(found) == 1:
+            return found[0].with_suffix("")
+        if found:
+            listing = ", ".join(str(f.parent.relative_to(path)) for f in found[:8])
+            raise CheckpointError(f"{path}: holds {len(found)} models ({listing}{', …' if len(found) > 8 else ''}); name one")
+    raise CheckpointError(f"{path}: no fervid model (expected model.json + model.safetensors, or a folder holding them)")
+
+
+def load_predictor(path: str | os.PathLike, device: str = "cpu") -> Predictor:
+    """Load a model and the preprocessing settings it was trained with; refuse a model
+    whose labels, classes or face size do not fit fervid's pipeline, saying why."""
+    base = find_model(path)
+    model, extra = load_model(base, map_location=device)
+    where = f"{base}.json"
+    if "preprocess" not in extra:
+        raise CheckpointError(f"{where}: no preprocessing settings stored (not a model trained by fervid train/crossval)")
+    settings = config_from_dict(PreprocessSettings, extra["preprocess"], f"{where}: preprocess")
+    labels = tuple(extra.get("labels", EXPRESSIONS))
+    if labels != EXPRESSIONS or model.config.num_classes != len(EXPRESSIONS):
+        raise CheckpointError(
+            f"{where}: model predicts {model.config.num_classes} classes {list(labels)}; fervid's are {list(EXPRESSIONS)}"
+        )
+    if settings.face_size != model.config.face_size:
+        raise CheckpointError(
+            f"{where}: preprocessing makes {settings.face_size}×{settings.face_size} faces, the model reads "
+            f"{model.config.face_size}×{model.config.face_size}"
+        )
+    return Predictor(model.eval(), settings, str(base))
+
+
+# ---------------------------------------------------------------- results
+
+
+@dataclass
+class ClipPrediction:
+    index: int
+    start_frame: int
+    end_frame: int  # inclusive
+    start_s: float
+    end_s: float
+    face_share: float  # share of the clip's frames with a trustworthy face
+    probs: np.ndarray | None  # (6,), None for "no face"
+
+    @property
+    def label(self) -> str:
+        return NO_FACE if self.probs is None else EXPRESSIONS[int(np.argmax(self.probs))]
+
+    def to_dict(self) -> dict:
+        return {
+            "index": self.index,
+            "start_frame": self.start_frame,
+            "end_frame": self.end_frame,
+            "start_s": round(self.start_s, 4),
+            "end_s": round(self.end_s, 4),
+            "face_share": round(self.face_share, 4),
+            "label": self.label,
+            "probs": None if self.probs is None else {k: round(float(p), 6) for k, p in zip(EXPRESSIONS, self.probs)},
+        }
+
+
+@dataclass
+class VideoPrediction:
+    video: str
+    fps: float
+    frames: int
+    clips: list[ClipPrediction] = field(default_factory=list)
+
+    @property
+    def probs(self) -> np.ndarray | None:
+        """Mean probabilities of the clips with a face; None if there are none."""
+        with_face = [c.probs for c in self.clips if c.probs is not None]
+        return np.mean(with_face, 0) if with_face else None
+
+    @property
+    def label(self) -> str:
+        probs = self.probs
+        return NO_FACE if probs is None else EXPRESSIONS[int(np.argmax(probs))]
+
+    def to_dict(self) -> dict:
+        probs = self.probs
+        return {
+            "video": self.video,
+            "fps": self.fps,
+            "frames": self.frames,
+            "label": self.label,
+            "probs": None if probs is None else {k: round(float(p), 6) for k, p in zip(EXPRESSIONS, probs)},
+            "clips": [c.to_dict() for c in self.clips],
+        }
+
+
+def _clip_prediction(index, start, clip_len, fps, face_share, probs) -> ClipPrediction:
+    end = start + clip_len - 1
+    return ClipPrediction(index, start, end, start / fps, (end + 1) / fps, face_share, probs)
+
+
+def _has_face(lost: np.ndarray, start: int, first_face: int | None) -> bool:
+    return first_face is not None and start >= first_face and lost.mean() <= MAX_LOST_SHARE
+
+
+# ---------------------------------------------------------------- offline
+
+
+@torch.inference_mode()
+def predict_arrays(predictor: Predictor, arrays: dict[str, np.ndarray], video: str = "", batch_size: int = 16) -> VideoPrediction:
+    """Classify every clip of a preprocessed video (the arrays of ``preprocess.py``)."""
+    s, model = predictor.settings, predictor.model
+    n = int(arrays["n_frames"])
+    detected = arrays["detected"][:n]
+    first_face = int(np.argmax(detected)) if detected.any() else None
+    result = VideoPrediction(video, float(arrays["fps"]), n)
+    starts = arrays["clip_starts"]
+    usable = [c for c, st in enumerate(starts) if _has_face(arrays["lost"][st : st + s.clip_len], st, first_face)]
+    probs = {}
+    for i in range(0, len(usable), batch_size):
+        chunk = usable[i : i + batch_size]
+        items = [clip_inputs(arrays, c, s.clip_len, model.config.streams) for c in chunk]
+        batch = {k: torch.stack([it[k] for it in items]).to(predictor.device) for k in items[0]}
+        out = torch.softmax(model(batch).float(), 1).cpu().numpy()
+        probs.update(zip(chunk, out))
+    for c, st in enumerate(starts):
+        lost = arrays["lost"][st : st + s.clip_len]
+        result.clips.append(_clip_prediction(c, int(st), s.clip_len, result.fps, float(1 - lost.mean()), probs.get(c)))
+    return result
+
+
+def predict_video(
+    video: str | os.PathLike,
+    model: str | os.PathLike | Predictor,
+    out_dir: str | os.PathLike | None = None,
+    annotate: bool = False,
+    detector: BlazeFace | None = None,
+) -> VideoPrediction:
+    """Predict one video; with ``out_dir``, write ``<stem>.json``, ``<stem>.csv``,
+    ``<stem>_timeline.png`` and (``annotate``) ``<stem>_annotated.avi`` there."""
+    predictor = model if isinstance(model, Predictor) else load_predictor(model)
+    arrays = preprocess_video(video, predictor.settings, detector)
+    result = predict_arrays(predictor, arrays, str(video))
+    if out_dir is not None:
+        write_outputs(result, out_dir, arrays if annotate else None)
+    return result
+
+
+def predict_videos(videos: Iterable[str | os.PathLike], model, out_dir, annotate: bool = False, progress: bool = True) -> tuple[list[VideoPrediction], dict[str, str]]:
+    """Several videos; a bad one is reported (path -> reason) and the rest go on."""
+    predictor = model if isinstance(model, Predictor) else load_predictor(model)
+    videos = list(videos)
+    detector = BlazeFace() if predictor.settings.face_source == "blazeface" else None
+    results, failed = [], {}
+    bar = progress_bar(len(videos), "predict", "video", progress)
+    for video in videos:
+        try:
+            results.append(predict_video(video, predictor, out_dir, annotate, detector))
+        except ValueError as err:  # VideoError, NoFaceError: the message names the file
+            failed[str(video)] = str(err)
+        bar.update(1)
+    bar.close()
+    return results, failed
+
+
+def write_outputs(result: VideoPrediction, out_dir: str | os.PathLike, arrays: dict | None = None) -> dict[str, Path]:
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    stem = Path(result.video).stem or "stream"
+    paths = {"json": out / f"{stem}.json", "csv": out / f"{stem}.csv", "timeline": out / f"{stem}_timeline.png"}
+    paths["json"].write_text(json.dumps(result.to_dict(), indent=1) + "\n")
+    with open(paths["csv"], "w", newline="") as f:
+        writer = csv.writer(f)
+        writer.writerow(["clip", "start_frame", "end_frame", "start_s", "end_s", "face_share", "label", *EXPRESSIONS])
+        for c in result.clips:
+            probs = [""] * len(EXPRESSIONS) if c.probs is None else [f"{p:.6f}" for p in c.probs]
+            writer.writerow([c.index, c.start_frame, c.end_frame, f"{c.start_s:.4f}", f"{c.end_s:.4f}", f"{c.face_share:.3f}", c.label, *probs])
+    times = np.array([(c.start_s + c.end_s) / 2 for c in result.clips])
+    probs = np.array([np.full(len(EXPRESSIONS), np.nan) if c.probs is None else c.probs for c in result.clips])
+    no_face = [(c.start_s, c.end_s) for c in result.clips if c.probs is None]
+    plot_timeline(times, probs, paths["timeline"], title=f"{Path(result.video).name}: {result.label}", no_face=no_face)
+    if arrays is not None:
+        paths["annotated"] = annotate_video(result, arrays, out / f"{stem}_annotated.avi")
+    return paths
+
+
+def annotate_video(result: VideoPrediction, arrays: dict, path: Path) -> Path:
+    """A copy of the video with the face box, the current clip's label and a bar chart
+    of its six probabilities (MJPG AVI at the source frame rate)."""
+    info, frames = read_video(result.video)
+    writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"MJPG"), info.fps, (info.width, info.height))
+    if not writer.isOpened():
+        raise OSError(f"{path}: cannot write video")
+    for i, frame in enumerate(frames):
+        covering = [c for c in result.clips if c.start_frame <= i <= c.end_frame]
+        clip = min(covering, key=lambda c: abs((c.start_frame + c.end_frame) / 2 - i)) if covering else None
+        box = arrays["boxes"][i] if i < len(arrays["boxes"]) else None
+        if box is not None and np.isfinite(box).all() and not arrays["lost"][i]:
+            x0, y0, x1, y1 = box.astype(int)
+            cv2.rectangle(frame, (x0, y0), (x1, y1), (0, 255, 0), 2)
+        label = clip.label if clip else NO_FACE
+        scale = max(0.4, info.height / 600)
+        cv2.putText(frame, label, (8, int(28 * scale)), cv2.FONT_HERSHEY_SIMPLEX, scale, (255, 255, 255), 2, cv2.LINE_AA)
+        if clip is not None and clip.probs is not None:
+            for k, (name, p) in enumerate(zip(EXPRESSIONS, clip.probs)):
+                y = int((40 + 14 * k) * scale)
+                cv2.rectangle(frame, (8, y), (8 + int(100 * scale * p), y + int(10 * scale)), (0, 200, 255), -1)
+                cv2.putText(frame, name[:4], (int(8 + 104 * scale), y + int(9 * scale)), cv2.FONT_HERSHEY_SIMPLEX, 0.35 * scale, (255, 255, 255), 1)
+        writer.write(frame)
+    writer.release()
+    return path
+
+
+# ---------------------------------------------------------------- streaming
+
+
+@dataclass
+class _Window:
+    start: int
+    states: dict[str, list] = field(default_factory=dict)  # clip stream -> ConvLSTM state
+    h_last: dict[str, torch.Tensor] = field(default_factory=dict)
+
+
+class StreamingPredictor:
+    """Frame by frame: ``push(frame_bgr) -> ClipPrediction | None``."""
+
+    def __init__(self, predictor: Predictor, fps: float = 25.0, detector: BlazeFace | None = None):
+        self.predictor = predictor
+        self.settings = predictor.settings
+        self.fps = fps
+        self.pipeline = FramePipeline(self.settings, detector)
+        self.frame = 0  # frames pushed so far
+        self.first_face: int | None = None
+        length = self.settings.clip_len
+        self.rgb = deque(maxlen=length)  # (S, S, 3) uint8 per frame
+        self.flow = deque(maxlen=length)  # (S, S, 2) float16
+        self.lost = deque(maxlen=length)
+        self.windows: list[_Window] = []
+        self.clips = 0
+        model = predictor.model
+        self.clip_streams = [s for s in CLIP_STREAMS if s in model.streams]
+        self.dynamic_streams = [s for s in DYNAMIC_STREAMS if s in model.streams]
+
+    @torch.inference_mode()
+    def push(self, frame: np.ndarray) -> ClipPrediction | None:
+        s, i = self.settings, self.frame
+        r = self.pipeline.push(frame)
+        if r.detected and self.first_face is None:
+            self.first_face = i
+        size = s.face_size
+        rgb = r.rgb if r.rgb is not None else np.zeros((size, size, 3), np.uint8)  # before the first face
+        flow = (r.flow if r.flow is not None else np.zeros((size, size, 2), np.float32)).astype(np.float16)
+        self.rgb.append(rgb)
+        self.flow.append(flow)
+        self.lost.append(r.lost or r.rgb is None)
+        if i % s.clip_stride == 0:
+            self.windows.append(_Window(start=i))
+        frame_arrays = {"rgb": rgb[None], "flow": flow[None], "clip_starts": np.array([0])}
+        inputs = clip_inputs(frame_arrays, 0, 1, self.clip_streams)  # each (1, C, S, S)
+        model, device = self.predictor.model, self.predictor.device
+        for window in self.windows:
+            for name in self.clip_streams:
+                x = inputs[name][None].to(device)  # (1, C, S, S) -> (B=1, T=1, C, S, S)
+                hidden, window.states[name] = model.streams[name].convlstm(x, window.states.get(name))
+                window.h_last[name] = hidden[:, -1]
+        self.frame += 1
+        done = [w for w in self.windows if self.frame - w.start == s.clip_len]
+        self.windows = [w for w in self.windows if w not in done]
+        return self._finish(done[0]) if done else None
+
+    def _finish(self, window: _Window) -> ClipPrediction:
+        s, model = self.settings, self.predictor.model
+        lost = np.array(self.lost)
+        probs = None
+        if _has_face(lost, window.start, self.first_face):
+            features = [model.streams[n].pool(window.h_last[n]) for n in self.clip_streams]
+            if self.dynamic_streams:
+                rgb_di, flow_di = clip_dynamic_images(np.stack(self.rgb), np.stack(self.flow), [0], s.clip_len, s.dynamic)
+                arrays = {"rgb_dynamic": rgb_di.astype(np.float16), "flow_dynamic": flow_di.astype(np.float16), "clip_starts": np.array([0])}
+                dyn = clip_inputs(arrays, 0, s.clip_len, self.dynamic_streams)
+                features += [model.streams[n](dyn[n][None].to(self.predictor.device)) for n in self.dynamic_streams]
+            logits = model.head(torch.stack(features).sum(0))
+            probs = torch.softmax(logits.float(), 1)[0].cpu().numpy()
+        prediction = _clip_prediction(self.clips, window.start, s.clip_len, self.fps, float(1 - lost.mean()), probs)
+        self.clips += 1
+        return prediction
+
+
+def stream_frames(predictor: Predictor, frames: Iterable[np.ndarray], fps: float) -> Iterator[ClipPrediction]:
+    """Predictions as soon as each clip window completes."""
+    streamer = StreamingPredictor(predictor, fps)
+    for frame in frames:
+        prediction = streamer.push(frame)
+        if prediction is not None:
+            yield prediction

@@ -1,0 +1,125 @@
+"""Predicting on new videos: offline and streaming agree, outputs follow the schema."""
+
+import csv
+import dataclasses
+import json
+
+import numpy as np
+import pytest
+
+from conftest import face_frames, write_video
+from fervid.cache import PreprocessCache, preprocess
+from fervid.checkpoint import CheckpointError
+from fervid.clipset import ClipSet
+from fervid.cli import main
+from fervid.labels import EXPRESSIONS
+from fervid.models.fourstream import PRESETS, with_ablation
+from fervid.models.resnet import ResNetConfig
+from fervid.predict import NO_FACE, StreamingPredictor, load_predictor, predict_video
+from fervid.preprocess import PreprocessSettings
+from fervid.train import TrainConfig, train
+from fervid.video import VideoError, read_video
+
+SETTINGS = PreprocessSettings(face_size=16)
+
+
+@pytest.fixture(scope="module")
+def model_dir(tmp_path_factory):
+    """A tiny configuration (e) trained for a few steps on cartoon-face videos."""
+    folder = tmp_path_factory.mktemp("model")
+    videos = [write_video(folder / f"v{i}.avi", face_frames(24, 160, 120, seed=i)) for i in range(4)]
+    preprocess(videos, folder / "cache", SETTINGS, progress=False)
+    cache = PreprocessCache(folder / "cache", SETTINGS)
+    base = PRESETS["small"]
+    config = dataclasses.replace(
+        with_ablation(base, "e"),
+        face_size=16,
+        convlstm=dataclasses.replace(base.convlstm, hidden_channels=(4, 4, 4, 4)),
+        resnet=ResNetConfig(stage_blocks=(1, 1, 1, 1)),
+        fc_channels=(16, 16),
+    )
+    clips = ClipSet([(str(v), EXPRESSIONS[i]) for i, v in enumerate(videos)], cache.load, 16, config.streams)
+    train(config, TrainConfig(epochs=1, batch_size=4), clips, folder / "run",
+          extra={"preprocess": SETTINGS.to_dict(), "labels": list(EXPRESSIONS)}, progress=False)
+    return folder / "run"
+
+
+def test_offline_and_streaming_agree(model_dir, tmp_path):
+    video = write_video(tmp_path / "talk.avi", face_frames(40, 200, 150, seed=7), fps=20)
+    predictor = load_predictor(model_dir)
+    offline = predict_video(video, predictor)
+    info, frames = read_video(video)
+    streamer = StreamingPredictor(predictor, info.fps)
+    streamed = []
+    for i, frame in enumerate(frames):
+        out = streamer.push(frame)
+        if out is not None:
+            assert out.end_frame == i  # latency: out when the window's last frame is pushed
+            streamed.append(out)
+    assert [c.start_frame for c in offline.clips] == [c.start_frame for c in streamed] == [0, 8, 16, 24]
+    for a, b in zip(offline.clips, streamed):
+        assert a.label == b.label
+        np.testing.assert_allclose(a.probs, b.probs, atol=1e-4)
+
+
+def test_outputs_follow_the_schema_and_frame_rate(model_dir, tmp_path):
+    video = write_video(tmp_path / "clip one.avi", face_frames(33, 160, 120), fps=12.5)
+    result = predict_video(video, model_dir, tmp_path / "out", annotate=True)
+    doc = json.loads((tmp_path / "out" / "clip one.json").read_text())
+    assert set(doc) == {"video", "fps", "frames", "label", "probs", "clips"}
+    assert doc["fps"] == 12.5 and doc["frames"] == 33 and doc["label"] in EXPRESSIONS
+    assert sum(doc["probs"].values()) == pytest.approx(1, abs=1e-4)
+    assert [c["start_frame"] for c in doc["clips"]] == [0, 8, 16]
+    for c in doc["clips"]:
+        assert c["start_s"] == pytest.approx(c["start_frame"] / 12.5)
+        assert c["end_s"] == pytest.approx((c["end_frame"] + 1) / 12.5)
+        assert set(c["probs"]) == set(EXPRESSIONS)
+    with open(tmp_path / "out" / "clip one.csv") as f:
+        rows = list(csv.DictReader(f))
+    assert len(rows) == 3 and float(rows[1]["start_s"]) == pytest.approx(0.64)
+    assert (tmp_path / "out" / "clip one_timeline.png").stat().st_size > 1000
+    info, frames = read_video(tmp_path / "out" / "clip one_annotated.avi")
+    assert (info.width, info.height, info.fps) == (160, 120, 12.5) and len(list(frames)) == 33
+    assert result.label == doc["label"]
+
+
+def test_spans_without_a_face_are_marked_not_guessed(model_dir, tmp_path):
+    blank = [np.full((120, 160, 3), 90, np.uint8)] * 24
+    video = write_video(tmp_path / "leaves.avi", face_frames(24, 160, 120) + blank)
+    result = predict_video(video, model_dir)
+    labels = [c.label for c in result.clips]
+    assert labels[0] != NO_FACE and labels[-1] == NO_FACE
+    assert result.clips[-1].probs is None and result.clips[-1].face_share < 0.5
+    assert result.label != NO_FACE  # the video's label comes from the clips with a face
+
+
+def test_bad_inputs(model_dir, tmp_path):
+    bad = tmp_path / "x.mp4"
+    bad.write_text("nope")
+    with pytest.raises(VideoError, match="x.mp4"):
+        predict_video(bad, model_dir)
+    meta = json.loads((model_dir / "model.json").read_text())
+    wrong = tmp_path / "wrong"
+    wrong.mkdir()
+    (wrong / "model.safetensors").write_bytes((model_dir / "model.safetensors").read_bytes())
+    meta["extra"]["labels"] = ["happy", "sad"]
+    (wrong / "model.json").write_text(json.dumps(meta))
+    with pytest.raises(CheckpointError, match="fervid's are"):
+        load_predictor(wrong)
+    meta["extra"]["labels"] = list(EXPRESSIONS)
+    meta["extra"]["preprocess"]["face_size"] = 32
+    (wrong / "model.json").write_text(json.dumps(meta))
+    with pytest.raises(CheckpointError, match="32×32 faces, the model reads 16×16"):
+        load_predictor(wrong)
+    with pytest.raises(CheckpointError, match="no fervid model"):
+        load_predictor(tmp_path / "nothing")
+
+
+def test_cli_predict_and_stream(model_dir, tmp_path, capsys):
+    video = write_video(tmp_path / "v.avi", face_frames(24, 160, 120))
+    assert main(["predict", str(video), "--model", str(model_dir), "-o", str(tmp_path / "o"), "--no-progress"]) == 0
+    assert (tmp_path / "o" / "v.json").is_file()
+    assert main(["stream", str(video), "--model", str(model_dir)]) == 0
+    lines = [json.loads(line) for line in capsys.readouterr().out.splitlines() if line.startswith("{")]
+    assert [c["start_frame"] for c in lines] == [0, 8]
+    assert main(["predict", str(tmp_path / "missing.avi"), "--model", str(model_dir), "-o", str(tmp_path / "o"), "--no-progress"]) == 1
