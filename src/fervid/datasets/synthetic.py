@@ -11,9 +11,10 @@ What the set models and what it does not is written in docs/synthetic.md; in sho
   in real faces look alike here too: fear and surprise share raised brows, widened eyes
   and a dropped jaw (fear adds AU4 brows-together and AU20 lip stretch); anger and
   disgust share lowered brows, narrowed eyes and pressed lips (disgust adds AU9 nose
-  wrinkle and AU10 upper-lip raise). The cues only one member of a pair has are small,
-  smaller than how much subjects differ in the same features, and they shrink with
-  ``difficulty``. Pairs also differ in time course (surprise and anger: fast onset,
+  wrinkle and AU10 upper-lip raise). The cues only one member of a pair has shrink
+  with ``difficulty``; at the default 0.5 they are about as large as how much subjects
+  differ in the same features, so they show against the subject's own neutral face
+  rather than in one frame. Pairs also differ in time course (surprise and anger: fast onset,
   slow offset; fear and disgust: the reverse), an invented rule that makes the motion
   decide where one frame is ambiguous.
 - Nuisance motion that is not expression: talking (mouth cycles at syllable rate),
@@ -53,7 +54,7 @@ import numpy as np
 from ..labels import EXPRESSIONS
 from ..video import read_video
 from .enterface import EXPRESSION_CODES
-from .manifest import VideoEntry, natural_key, read_manifest, write_manifest
+from .manifest import VideoEntry, read_manifest, write_manifest
 from .splits import subject_groups
 
 SHIFT = 4  # fractional bits for OpenCV drawing: sub-pixel positions, so slow motion is smooth
@@ -462,7 +463,7 @@ def render_face(img: np.ndarray, sub: Subject, pose: _Pose, au: dict[str, float]
 
     # Shoulders, neck, hair behind the head, ears.
     sh = pose(_ellipse(0, A + 1.25, 2.3, 0.9, 40), 0.0)
-    sh[:, 0] = (sh[:, 0] - pose.cx) * 1.0 + pose.cx * 0.5 + sub.centre[0] * sub.width * 0.5  # shoulders move less
+    sh[:, 0] -= 0.5 * (pose.cx - sub.centre[0] * sub.width)  # the shoulders follow the head halfway
     _fill(img, sh, sub.shirt)
     _fill(img, pose(np.array([[-0.5, 0.4], [0.5, 0.4], [0.55, A + 0.6], [-0.55, A + 0.6]]), 0.0), _shade(skin, 0.8))
     if sub.hair_style == "long":
@@ -692,8 +693,11 @@ def generate_synthetic(out_dir: str | os.PathLike, subjects: int = 12, takes: in
     if log:
         log(f"{len(entries)} videos ({subjects} subjects x 6 expressions x {takes} takes) in {out}, "
             f"{time.perf_counter() - start:.1f} s")
-    if check:
-        result = static_vs_temporal_check(manifest)
+    if check and subjects < 2:
+        if log:
+            log("static vs temporal check skipped: it splits by subject and needs at least 2")
+    elif check:
+        result = {"difficulty": difficulty, **static_vs_temporal_check(manifest)}
         _write_json(out / "check.json", result)
         if log:
             log(format_check(result))
@@ -824,6 +828,8 @@ def static_vs_temporal_check(manifest: str | os.PathLike | list[VideoEntry], fol
     A set is worth measuring on when trivial is near chance and static is clearly below
     temporal. Every ``frame_step``-th frame trains the static classifiers."""
     entries = read_manifest(manifest) if not isinstance(manifest, list) else manifest
+    if len({e.subject for e in entries}) < 2:
+        raise ValueError("the static vs temporal check splits by subject and needs at least 2 subjects")
     labels = np.array([EXPRESSIONS.index(e.label) for e in entries])
     data = [_crops(e) for e in entries]
     groups = subject_groups([e.subject for e in entries], min(folds, len({e.subject for e in entries})))
@@ -854,10 +860,9 @@ def static_vs_temporal_check(manifest: str | os.PathLike | list[VideoEntry], fol
 
 
 def format_check(result: dict) -> str:
-    pct = lambda k: f"{100 * result[k]:.1f}%"  # noqa: E731
-    return (f"static vs temporal check ({result['videos']} videos, {result['subjects']} subjects, "
-            f"{result['folds']} subject-group folds; chance {pct('chance')}):\n"
-            f"  mean colour + centre pixel, per frame  {pct('trivial_frame')}\n"
-            f"  static face crop, per frame            {pct('static_frame')}\n"
-            f"  static face crop, per video            {pct('static_video')}\n"
-            f"  temporal (frame differences), per video {pct('temporal_video')}")
+    """The check's figures as a few lines of text."""
+    rows = [("mean colour + centre pixel, per frame", "trivial_frame"), ("static face crop, per frame", "static_frame"),
+            ("static face crop, per video", "static_video"), ("temporal (frame differences), per video", "temporal_video")]
+    head = (f"static vs temporal check ({result['videos']} videos, {result['subjects']} subjects, "
+            f"{result['folds']} subject-group folds; chance {100 * result['chance']:.1f}%):")
+    return "\n".join([head] + [f"  {name:<40} {100 * result[key]:5.1f}%" for name, key in rows])
