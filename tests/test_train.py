@@ -118,10 +118,22 @@ def test_nan_loss_stops_with_a_clear_error(tmp_path):
 
 
 def test_batches_depend_on_seed_and_epoch_only():
-    a = train_module.global_batches(10, 4, seed=0, epoch=1)
-    assert a == train_module.global_batches(10, 4, seed=0, epoch=1)
-    assert a != train_module.global_batches(10, 4, seed=0, epoch=2)
+    videos = np.arange(10)
+    a = train_module.global_batches(videos, 4, seed=0, epoch=1)
+    assert a == train_module.global_batches(videos, 4, seed=0, epoch=1)
+    assert a != train_module.global_batches(videos, 4, seed=0, epoch=2)
     assert sorted(i for b in a for i in b) == list(range(10)) and [len(b) for b in a] == [4, 4, 2]
+
+
+def test_clips_per_video_sampling():
+    videos = np.repeat(np.arange(4), 5)  # 4 videos × 5 clips
+    one = train_module.global_batches(videos, 3, seed=0, epoch=0, clips_per_video=1)
+    chosen = [i for b in one for i in b]
+    assert sorted(videos[chosen].tolist()) == [0, 1, 2, 3]  # every video, once
+    two = train_module.global_batches(videos, 3, seed=0, epoch=0, clips_per_video=2)
+    assert sorted(videos[[i for b in two for i in b]].tolist()) == [0, 0, 1, 1, 2, 2, 3, 3]
+    other_epoch = train_module.global_batches(videos, 3, seed=0, epoch=1, clips_per_video=1)
+    assert sorted(i for b in other_epoch for i in b) != sorted(chosen)  # different clips next epoch
 
 
 def test_lr_schedule_warms_up_then_decays_to_zero():

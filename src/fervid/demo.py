@@ -76,7 +76,8 @@ DEMO_TAKES = 2
 DEMO_DIFFICULTY = 0.5
 DEMO_GROUPS = 3  # subject groups; every fold runs
 DEMO_CONFIGS = ("a", "c", "e")  # ResNet only, Enhanced ConvLSTM only, the full method
-DEMO_EPOCHS = 6
+DEMO_EPOCHS = 4
+DEMO_CLIPS_PER_VIDEO = 2  # clips drawn per video and epoch
 
 
 def main_job(out: str | Path = "runs/demo", data: str | Path = "data/synth-demo", workers: int = 2) -> dict:
@@ -89,7 +90,7 @@ def main_job(out: str | Path = "runs/demo", data: str | Path = "data/synth-demo"
     manifest = Path(data) / "manifest.csv"
     if not manifest.exists():
         generate_synthetic(data, subjects=DEMO_SUBJECTS, takes=DEMO_TAKES, seed=0, difficulty=DEMO_DIFFICULTY)
-    config = TrainConfig(epochs=DEMO_EPOCHS, batch_size=8, lr=0.01)
+    config = TrainConfig(epochs=DEMO_EPOCHS, batch_size=8, lr=0.01, clips_per_video=DEMO_CLIPS_PER_VIDEO, precision="auto")
     summary = crossval(manifest, out, preset="small", ablations=DEMO_CONFIGS, k=DEMO_GROUPS, train_config=config,
                        cache_root=Path(data) / "cache", workers=workers)
     seconds = time.perf_counter() - start

@@ -48,6 +48,7 @@ from .metrics import evaluate_predictions
 from .models.fourstream import FourStreamConfig, FourStreamNet
 from .progress import progress_bar
 
+PRECISIONS = ("float32", "bfloat16", "auto")
 CHECKPOINT = "checkpoint"  # checkpoint.json names its checkpoint-<epoch>.safetensors
 
 
@@ -62,15 +63,18 @@ class TrainConfig:
     weight_decay: float = 5e-4
     warmup_epochs: float = 1.0  # linear warm-up, then cosine decay to 0 over the remaining epochs
     grad_clip: float = 5.0  # max gradient norm, usual for LSTMs
+    # Clips drawn per video and epoch (None: every clip, as the paper). Fewer clips per
+    # epoch keep every subject in every epoch at a fraction of the cost (TSN-style sampling).
+    clips_per_video: int | None = None
     loader_workers: int = 0  # DataLoader worker processes
     seed: int = 0
-    precision: str = "float32"  # "float32" or "bfloat16" (autocast, float32 weights)
+    precision: str = "float32"  # "float32", "bfloat16" (autocast, float32 weights) or "auto" (see resolve_precision)
     compile: bool = False  # torch.compile the model
     device: str = "auto"  # "auto": CUDA if present, else CPU
 
     def __post_init__(self) -> None:
-        if self.precision not in ("float32", "bfloat16"):
-            raise ValueError(f"precision must be 'float32' or 'bfloat16', got {self.precision!r}")
+        if self.precision not in PRECISIONS:
+            raise ValueError(f"precision must be one of {PRECISIONS}, got {self.precision!r}")
         if self.epochs < 1 or self.batch_size < 1:
             raise ValueError("epochs and batch_size must be positive")
 
@@ -86,6 +90,19 @@ def resolve_device(name: str) -> torch.device:
     if name == "auto":
         return torch.device("cuda" if torch.cuda.is_available() else "cpu")
     return torch.device(name)
+
+
+def resolve_precision(precision: str, device: torch.device) -> str:
+    """``auto`` -> bfloat16 only where the hardware runs it fast, checked at run time:
+    CUDA with bf16 support, or a CPU with AMX or AVX-512 BF16 (on CPUs without them
+    bfloat16 is emulated and slower). Measured here (AVX-512 BF16, no AMX), a small-preset
+    training step of configuration (e) ran 1.5× faster under bfloat16 autocast."""
+    if precision != "auto":
+        return precision
+    if device.type == "cuda":
+        return "bfloat16" if torch.cuda.is_bf16_supported() else "float32"
+    fast = [getattr(torch.cpu, name, lambda: False)() for name in ("_is_amx_tile_supported", "_is_avx512_bf16_supported")]
+    return "bfloat16" if any(fast) else "float32"
 
 
 def autocast(device: torch.device, precision: str):
@@ -106,10 +123,21 @@ def seed_everything(seed: int) -> None:
     torch.manual_seed(seed)
 
 
-def global_batches(n: int, batch_size: int, seed: int, epoch: int) -> list[list[int]]:
-    """The clip order of one epoch, a function of (seed, epoch) only."""
-    order = torch.randperm(n, generator=torch.Generator().manual_seed(seed * 100_003 + epoch)).tolist()
-    return [order[i : i + batch_size] for i in range(0, n, batch_size)]
+def global_batches(clip_videos: np.ndarray, batch_size: int, seed: int, epoch: int, clips_per_video: int | None = None) -> list[list[int]]:
+    """The clip order of one epoch, a function of (seed, epoch) only: every clip, or
+    ``clips_per_video`` clips drawn from each video."""
+    generator = torch.Generator().manual_seed(seed * 100_003 + epoch)
+    order = torch.randperm(len(clip_videos), generator=generator).tolist()
+    if clips_per_video is not None:
+        taken: dict[int, int] = {}
+        chosen = []
+        for i in order:  # the first clips_per_video of each video in a random order
+            v = int(clip_videos[i])
+            if taken.get(v, 0) < clips_per_video:
+                taken[v] = taken.get(v, 0) + 1
+                chosen.append(i)
+        order = chosen
+    return [order[i : i + batch_size] for i in range(0, len(order), batch_size)]
 
 
 def lr_factor(step: int, steps_per_epoch: int, config: TrainConfig) -> float:
@@ -261,7 +289,8 @@ def predict_clips(model: nn.Module, clips: ClipSet, batch_size: int = 16, device
 
 def evaluate(model: nn.Module, clips: ClipSet, batch_size: int = 16, precision: str = "float32") -> tuple[dict, np.ndarray]:
     """(clip- and video-level metrics, clip probabilities)."""
-    probs = predict_clips(model, clips, batch_size, precision=precision)
+    device = next(model.parameters()).device
+    probs = predict_clips(model, clips, batch_size, device, resolve_precision(precision, device))
     return evaluate_predictions(probs, clips.clip_labels, clips.clip_videos), probs
 
 
@@ -281,6 +310,7 @@ def train(
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     device = resolve_device(config.device)
+    precision = resolve_precision(config.precision, device)
     ddp = Distributed(device)
     flush_denormals()
     seed_everything(config.seed)
@@ -293,7 +323,8 @@ def train(
         lr=config.lr,
         momentum=config.momentum,
     )
-    steps_per_epoch = math.ceil(len(train_clips) / config.batch_size)
+    clip_videos = train_clips.clip_videos
+    steps_per_epoch = len(global_batches(clip_videos, config.batch_size, config.seed, 0, config.clips_per_video))
     scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, lambda step: lr_factor(step, steps_per_epoch, config))
     start_epoch, history = 0, []
     if (out / f"{CHECKPOINT}.json").exists():
@@ -305,14 +336,17 @@ def train(
         net = nn.parallel.DistributedDataParallel(model, device_ids=[device.index] if device.type == "cuda" else None)
     if config.compile:
         net = torch.compile(net)
-    meta = {"model_config": config_to_dict(model_config), "train_config": config_to_dict(config), **(extra or {})}
+    meta = {"model_config": config_to_dict(model_config), "train_config": config_to_dict(config), "precision": precision, **(extra or {})}
     if ddp.main:
+        if progress and start_epoch == 0:
+            print(f"training on {device} in {precision} ({config.precision} requested)", file=sys.stderr)
         (out / "train_config.json").write_text(json.dumps(meta, indent=1))
     tensorboard = _tensorboard(out) if ddp.main else None
 
     for epoch in range(start_epoch, config.epochs):
         model.train()
-        batches = [b[ddp.rank :: ddp.world] for b in global_batches(len(train_clips), config.batch_size, config.seed, epoch)]
+        epoch_batches = global_batches(clip_videos, config.batch_size, config.seed, epoch, config.clips_per_video)
+        batches = [b[ddp.rank :: ddp.world] for b in epoch_batches]
         batches = [b for b in batches if b]
         loader = DataLoader(
             train_clips,
@@ -326,7 +360,7 @@ def train(
         loss_sum = correct = seen = 0.0
         for step, (inputs, labels, _) in enumerate(loader):
             inputs, labels = _to(inputs, device), labels.to(device)
-            with autocast(device, config.precision):
+            with autocast(device, precision):
                 logits = net(inputs)
             loss = nn.functional.cross_entropy(logits.float(), labels)
             if not torch.isfinite(loss):
@@ -357,7 +391,7 @@ def train(
             "clips_per_s": ddp.mean(seen / (time.perf_counter() - start)) * ddp.world,
         }
         if val_clips is not None and ddp.main:
-            val, _ = evaluate(model, val_clips, precision=config.precision)
+            val, _ = evaluate(model, val_clips, precision=precision)
             row.update(val_clip_acc=val["clip"]["accuracy"], val_video_acc=val["video"]["accuracy"], val_video_uar=val["video"]["uar"])
         history.append(row)
         if ddp.main:
@@ -370,7 +404,7 @@ def train(
         if ddp.active:
             dist.barrier()
     if ddp.main:
-        save_model(model, out / "model", extra={"train_config": config_to_dict(config), **(extra or {})})
+        save_model(model, out / "model", extra={"train_config": config_to_dict(config), "precision": precision, **(extra or {})})
     if tensorboard:
         tensorboard.close()
     return model, history
