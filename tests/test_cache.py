@@ -5,7 +5,6 @@ import json
 import numpy as np
 import pytest
 
-from conftest import write_video
 import fervid.cache as cache_module
 from fervid.cache import PreprocessCache, preprocess
 from fervid.cli import main

@@ -6,7 +6,7 @@ import cv2
 import numpy as np
 import pytest
 
-from conftest import FIXTURES, draw_face, face_frames, needs_fixtures
+from conftest import FIXTURES, face_frames, needs_fixtures
 from fervid.faces import AlignSettings, BlazeFace, FaceTracker, NoFaceError, crop_face, read_openface
 from fervid.video import read_video
 

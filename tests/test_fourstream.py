@@ -7,7 +7,6 @@ import torch
 from torch import nn
 
 from fervid.demo import random_inputs
-from fervid.models.convlstm import ConvLSTMConfig
 from fervid.models.fourstream import (
     ABLATIONS,
     ALL_STREAMS,

@@ -20,7 +20,6 @@ import hashlib
 import json
 import multiprocessing
 import os
-import sys
 import time
 from collections.abc import Iterable
 from concurrent.futures import ProcessPoolExecutor, as_completed
@@ -30,6 +29,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from .atomic import write_json
 from .faces import BlazeFace, NoFaceError
 from .preprocess import PreprocessSettings, preprocess_video
 from .progress import progress_bar
@@ -41,12 +41,6 @@ def video_key(path: str | os.PathLike) -> str:
     path = Path(path).resolve()
     stat = path.stat()
     return hashlib.sha256(f"{path}\0{stat.st_size}\0{stat.st_mtime_ns}".encode()).hexdigest()[:16]
-
-
-def _write_json(path: Path, data) -> None:
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(json.dumps(data, indent=1, sort_keys=True) + "\n")
-    os.replace(tmp, path)
 
 
 def _safe_stem(path: Path) -> str:
@@ -85,7 +79,7 @@ class PreprocessCache:
         self.folder.mkdir(parents=True, exist_ok=True)
         settings_file = self.folder / "settings.json"
         if not settings_file.exists():
-            _write_json(settings_file, settings.to_dict())
+            write_json(settings_file, settings.to_dict(), sort_keys=True)
         self.index: dict[str, dict] = self._read("index.json")
         self.failures: dict[str, dict] = self._read("failures.json")
 
@@ -121,10 +115,10 @@ class PreprocessCache:
         if reason is None:
             self.index[key] = {"file": arrays_file.name, "video": str(Path(video).resolve()), **info}
             self.failures.pop(key, None)
-            _write_json(self.folder / "index.json", self.index)
+            write_json(self.folder / "index.json", self.index, sort_keys=True)
         else:
             self.failures[key] = {"video": str(Path(video).resolve()), "reason": reason}
-        _write_json(self.folder / "failures.json", self.failures)
+        write_json(self.folder / "failures.json", self.failures, sort_keys=True)
 
 
 # Worker processes keep one detector each (created once, not per video).
@@ -197,7 +191,9 @@ def preprocess(
             for video in todo:
                 finish(*_process_one(video, settings, str(cache.file_for(video))))
         else:
-            context = multiprocessing.get_context("fork" if sys.platform.startswith("linux") else "spawn")
+            # spawn, not fork: a fork taken after OpenCV, BLAS or torch started threads can
+            # deadlock in the child (seen: `fervid demo` hung at 0/108 videos).
+            context = multiprocessing.get_context("spawn")
             with ProcessPoolExecutor(workers, mp_context=context, initializer=_init_worker) as pool:
                 futures = [pool.submit(_process_one, v, settings, str(cache.file_for(v))) for v in todo]
                 for future in as_completed(futures):

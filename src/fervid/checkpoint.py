@@ -20,6 +20,7 @@ from typing import Any
 import torch
 from safetensors.torch import load_file, save_file
 
+from .atomic import write_atomically
 from .models.fourstream import FourStreamConfig, FourStreamNet
 
 FORMAT = "fervid.model"
@@ -79,12 +80,6 @@ def _paths(path: str | os.PathLike) -> tuple[Path, Path]:
     return path.with_name(path.name + ".safetensors"), path.with_name(path.name + ".json")
 
 
-def _write_atomically(path: Path, write) -> None:
-    tmp = path.with_name(path.name + ".tmp")
-    write(tmp)
-    os.replace(tmp, path)
-
-
 def save_model(model: FourStreamNet, path: str | os.PathLike, extra: dict[str, Any] | None = None) -> Path:
     """Write ``path.safetensors`` and ``path.json``; returns the safetensors path."""
     from . import __version__
@@ -101,8 +96,8 @@ def save_model(model: FourStreamNet, path: str | os.PathLike, extra: dict[str, A
         "weights": weights_path.name,
         "extra": extra or {},
     }
-    _write_atomically(weights_path, lambda p: save_file(tensors, str(p), metadata={"format": FORMAT}))
-    _write_atomically(config_path, lambda p: p.write_text(json.dumps(meta, indent=2) + "\n"))
+    write_atomically(weights_path, lambda p: save_file(tensors, str(p), metadata={"format": FORMAT}))
+    write_atomically(config_path, lambda p: p.write_text(json.dumps(meta, indent=2) + "\n"))
     return weights_path
 
 

@@ -34,12 +34,13 @@ import numpy as np
 import torch
 
 from . import __version__
+from .atomic import write_json, write_rows
 from .cache import PreprocessCache, preprocess
 from .checkpoint import config_to_dict
 from .clipset import ClipSet
 from .datasets import VideoEntry, fold_split, read_manifest, subject_groups, write_split
 from .labels import EXPRESSIONS
-from .metrics import bootstrap_interval, evaluate_predictions, mcnemar
+from .metrics import bootstrap_interval, mcnemar
 from .models.fourstream import ABLATIONS, PRESETS, FourStreamConfig, with_ablation
 from .preprocess import PreprocessSettings
 from .report import plot_confusions, plot_curves
@@ -54,22 +55,6 @@ CONFIG_NAMES = {
     "e": "(a) + (c), proposed",
 }
 PAIRS = (("b", "c"), ("d", "e"), ("a", "e"), ("a", "c"))  # the comparisons the paper draws
-
-
-def _write_csv(path: Path, rows: list[dict]) -> None:
-    fields = list(dict.fromkeys(k for row in rows for k in row))
-    tmp = path.with_name(path.name + ".tmp")
-    with open(tmp, "w", newline="") as f:
-        writer = csv.DictWriter(f, fieldnames=fields)
-        writer.writeheader()
-        writer.writerows(rows)
-    os.replace(tmp, path)
-
-
-def _write_json(path: Path, data) -> None:
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(json.dumps(data, indent=1) + "\n")
-    os.replace(tmp, path)
 
 
 def run_fold(
@@ -124,7 +109,7 @@ def run_fold(
         "history": history,
         "seconds": time.perf_counter() - start,
     }
-    _write_json(result_file, result)
+    write_json(result_file, result)
     return result
 
 
@@ -135,13 +120,13 @@ def _write_predictions(fold_dir: Path, entries: list[VideoEntry], clips: ClipSet
         start = int(clips._video(v)["clip_starts"][c])
         rows.append({"video": str(e.path), "subject": e.subject, "label": e.label, "clip": c, "start_frame": start,
                      "predicted": EXPRESSIONS[int(p.argmax())], **{k: f"{x:.5f}" for k, x in zip(EXPRESSIONS, p)}})
-    _write_csv(fold_dir / "predictions_clips.csv", rows)
+    write_rows(fold_dir / "predictions_clips.csv", rows)
     rows = []
     for v, e in enumerate(entries):
         p = probs[clips.clip_videos == v].mean(0)
         rows.append({"video": str(e.path), "subject": e.subject, "label": e.label, "predicted": EXPRESSIONS[int(p.argmax())],
                      "correct": int(EXPRESSIONS[int(p.argmax())] == e.label), **{k: f"{x:.5f}" for k, x in zip(EXPRESSIONS, p)}})
-    _write_csv(fold_dir / "predictions_videos.csv", rows)
+    write_rows(fold_dir / "predictions_videos.csv", rows)
 
 
 def _video_correctness(out: Path, ablation: str, folds: list[int]) -> dict[str, bool]:
@@ -181,7 +166,7 @@ def summarize(out: Path, results: dict[str, list[dict]], folds: list[int], k: in
                          "train_seconds": round(r["seconds"], 1), "paper_clip_acc": PAPER_ACCURACY[ablation] / 100})
         confusions[f"({ablation})"] = np.sum([r["video"]["confusion"] for r in fold_results], axis=0)
         curves[f"({ablation})"] = [r["history"] for r in fold_results]
-    _write_csv(out / "results.csv", rows)
+    write_rows(out / "results.csv", rows)
     tests = {}
     for a, b in PAIRS:
         if a in correctness and b in correctness:
@@ -190,7 +175,7 @@ def summarize(out: Path, results: dict[str, list[dict]], folds: list[int], k: in
     plot_confusions(confusions, out / "confusion.png", title="video level, pooled over test folds")
     plot_curves(curves, out / "curves.png")
     summary = {"table": table, "mcnemar": tests, "folds": folds, "k": k}
-    _write_json(out / "summary.json", summary)
+    write_json(out / "summary.json", summary)
     (out / "report.md").write_text(_markdown(summary, out))
     return summary
 
@@ -263,7 +248,7 @@ def crossval(
     groups = subject_groups([e.subject for e in usable], k)
     folds = list(range(k)) if folds is None else sorted(set(folds))
     write_split(out / "split.json", groups, folds[0])
-    _write_json(out / "config.json", {
+    write_json(out / "config.json", {
         "manifest": str(manifest),
         "videos": len(usable),
         "subjects": len({e.subject for e in usable}),

@@ -24,7 +24,6 @@ to read whole. Counting and statistics are left to scikit-learn and SciPy
 
 from __future__ import annotations
 
-import csv
 import json
 import math
 import os
@@ -42,6 +41,7 @@ from safetensors.torch import load_file, save_file
 from torch import nn
 from torch.utils.data import DataLoader
 
+from .atomic import write_atomically, write_json, write_rows
 from .checkpoint import config_from_dict, config_to_dict, save_model
 from .clipset import ClipSet
 from .metrics import evaluate_predictions
@@ -227,9 +227,7 @@ def save_checkpoint(folder: Path, epoch: int, model: nn.Module, optimizer, sched
     rng_tensors, rng_meta = _rng_state()
     tensors.update(rng_tensors)
     weights = folder / f"{CHECKPOINT}-{epoch:04d}.safetensors"
-    tmp = weights.with_name(weights.name + ".tmp")
-    save_file(tensors, str(tmp))
-    os.replace(tmp, weights)
+    write_atomically(weights, lambda tmp: save_file(tensors, str(tmp)))
     meta = {
         "epoch": epoch,
         "weights": weights.name,
@@ -239,10 +237,7 @@ def save_checkpoint(folder: Path, epoch: int, model: nn.Module, optimizer, sched
         "history": history,
         **extra,
     }
-    index = folder / f"{CHECKPOINT}.json"
-    tmp = index.with_name(index.name + ".tmp")
-    tmp.write_text(json.dumps(meta, indent=1))
-    os.replace(tmp, index)  # the checkpoint exists from this rename on
+    index = write_json(folder / f"{CHECKPOINT}.json", meta)  # the checkpoint exists from this rename on
     for old in folder.glob(f"{CHECKPOINT}-*.safetensors"):
         if old.name != weights.name:
             old.unlink()
@@ -395,7 +390,7 @@ def train(
             row.update(val_clip_acc=val["clip"]["accuracy"], val_video_acc=val["video"]["accuracy"], val_video_uar=val["video"]["uar"])
         history.append(row)
         if ddp.main:
-            _write_history(out / "metrics.csv", history)
+            write_rows(out / "metrics.csv", history)
             if tensorboard:
                 for k, v in row.items():
                     if k != "epoch":
@@ -408,16 +403,6 @@ def train(
     if tensorboard:
         tensorboard.close()
     return model, history
-
-
-def _write_history(path: Path, history: list[dict]) -> None:
-    fields = list(dict.fromkeys(k for row in history for k in row))
-    tmp = path.with_name(path.name + ".tmp")
-    with open(tmp, "w", newline="") as f:
-        writer = csv.DictWriter(f, fieldnames=fields)
-        writer.writeheader()
-        writer.writerows(history)
-    os.replace(tmp, path)
 
 
 def _tensorboard(out: Path):

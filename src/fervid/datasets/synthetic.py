@@ -51,6 +51,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from ..atomic import write_json
 from ..labels import EXPRESSIONS
 from ..video import read_video
 from .enterface import EXPRESSION_CODES
@@ -705,9 +706,7 @@ def generate_synthetic(out_dir: str | os.PathLike, subjects: int = 12, takes: in
 
 
 def _write_json(path: Path, doc) -> None:
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(json.dumps(doc, separators=(",", ":")) + "\n", encoding="utf-8")
-    os.replace(tmp, path)
+    write_json(path, doc, indent=None, separators=(",", ":"))
 
 
 # ----------------------------------------------------------------------------- the check
