@@ -13,11 +13,11 @@ from __future__ import annotations
 import csv
 import os
 import re
-import tempfile
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from ..atomic import write_atomically
 from ..labels import EXPRESSIONS
 
 COLUMNS = ("path", "label", "subject")  # required, in this order; extra columns follow
@@ -126,18 +126,13 @@ def write_manifest(entries: list[VideoEntry], path: str | os.PathLike) -> Path:
         except ValueError:
             shown = video.as_posix()
         rows.append([shown, e.label, e.subject] + [e.extra.get(k, "") for k in extra_cols])
-    fd, tmp = tempfile.mkstemp(prefix=path.name + ".", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", newline="", encoding="utf-8") as f:
+    def write(tmp: Path) -> None:
+        with open(tmp, "w", newline="", encoding="utf-8") as f:
             writer = csv.writer(f)
             writer.writerow(list(COLUMNS) + extra_cols)
             writer.writerows(rows)
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
-    return path
+
+    return write_atomically(path, write)
 
 
 def summarize(entries: list[VideoEntry]) -> str:

@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import json
 import os
-import tempfile
 from pathlib import Path
 
+from ..atomic import write_json
 from .manifest import VideoEntry, natural_key
 
 SPLIT_FORMAT = "fervid-split-1"
@@ -62,17 +62,7 @@ def write_split(path: str | os.PathLike, groups: list[list[str]], test_group: in
         "train_subjects": sorted((s for g, grp in enumerate(groups) if g != test_group for s in grp), key=natural_key),
     }
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=path.name + ".", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            json.dump(doc, f, indent=1)
-            f.write("\n")
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
-    return path
+    return write_json(path, doc)
 
 
 def read_split(path: str | os.PathLike) -> tuple[list[list[str]], int]:
