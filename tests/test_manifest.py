@@ -54,7 +54,7 @@ def test_write_is_atomic_and_refuses_a_video_listed_twice(tmp_path):
     with pytest.raises(ValueError, match="twice"):
         write_manifest([VideoEntry(a, "anger", "s1"), VideoEntry(a, "fear", "s1")], path)
     assert path.read_text() == before  # the old manifest survives a failed write
-    assert [p.name for p in tmp_path.iterdir() if p.suffix == ".tmp"] == []
+    assert [p.name for p in tmp_path.iterdir() if ".tmp" in p.name] == []
 
 
 @pytest.mark.parametrize(

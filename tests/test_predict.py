@@ -62,6 +62,22 @@ def test_offline_and_streaming_agree(model_dir, tmp_path):
         np.testing.assert_allclose(a.probs, b.probs, atol=1e-4)
 
 
+def test_short_video_one_clip_offline_and_streaming(model_dir, tmp_path):
+    """Shorter than a clip: padded to one clip in both paths; padding is not "no face"."""
+    video = write_video(tmp_path / "short.avi", face_frames(6, 160, 120), fps=10)
+    predictor = load_predictor(model_dir)
+    offline = predict_video(video, predictor)
+    assert len(offline.clips) == 1 and offline.clips[0].label != NO_FACE
+    assert (offline.clips[0].end_frame, offline.clips[0].end_s) == (5, 0.6)
+    streamer = StreamingPredictor(predictor, 10)
+    _, frames = read_video(video)
+    assert all(streamer.push(f) is None for f in frames)
+    last = streamer.flush()
+    assert (last.start_frame, last.end_frame, last.face_share) == (0, 5, 1.0)
+    np.testing.assert_allclose(last.probs, offline.clips[0].probs, atol=1e-4)
+    assert streamer.flush() is None
+
+
 def test_outputs_follow_the_schema_and_frame_rate(model_dir, tmp_path):
     video = write_video(tmp_path / "clip one.avi", face_frames(33, 160, 120), fps=12.5)
     result = predict_video(video, model_dir, tmp_path / "out", annotate=True)

@@ -112,6 +112,13 @@ def test_resume_after_a_kill_gives_the_same_weights(tmp_path, monkeypatch):
         torch.testing.assert_close(a, b, rtol=0, atol=0, msg=name)
 
 
+def test_resume_with_other_settings_is_refused(tmp_path):
+    one_epoch = dataclasses.replace(CONFIG, epochs=1)
+    train(tiny_model("c"), one_epoch, clip_set(), tmp_path, progress=False)
+    with pytest.raises(ValueError, match="other settings"):
+        train(tiny_model("c"), dataclasses.replace(one_epoch, lr=0.5), clip_set(), tmp_path, progress=False)
+
+
 def test_nan_loss_stops_with_a_clear_error(tmp_path):
     with pytest.raises(TrainingDiverged, match=r"loss is nan at epoch 1, step 1; no checkpoint yet"):
         train(tiny_model("c"), CONFIG, clip_set(corrupt=True), tmp_path, progress=False)

@@ -13,7 +13,9 @@ from pathlib import Path
 def write_atomically(path: str | os.PathLike, write: Callable[[Path], object]) -> Path:
     """``write(tmp_path)`` then rename to ``path``; the temporary file is removed on failure."""
     path = Path(path)
-    tmp = path.with_name(path.name + ".tmp")
+    # Unique per process (two writers, e.g. torchrun ranks, never share a temporary file);
+    # the suffix is kept for writers that choose a format by it (OpenCV's VideoWriter).
+    tmp = path.with_name(f"{path.stem}.{os.getpid()}.tmp{path.suffix}")
     try:
         write(tmp)
         os.replace(tmp, path)

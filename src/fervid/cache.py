@@ -29,7 +29,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from .atomic import write_json
+from .atomic import write_atomically, write_json
 from .faces import BlazeFace, NoFaceError
 from .preprocess import PreprocessSettings, preprocess_video
 from .progress import progress_bar
@@ -99,8 +99,11 @@ class PreprocessCache:
         key = video_key(video)
         return key in self.index and (self.folder / self.index[key]["file"]).is_file()
 
-    def load(self, video: str | os.PathLike) -> dict[str, np.ndarray]:
-        """The arrays of ``preprocess.py`` for a video already processed."""
+    def clip_count(self, video: str | os.PathLike) -> int:
+        return int(self.index[video_key(video)]["clips"])
+
+    def load(self, video: str | os.PathLike, names=None) -> dict[str, np.ndarray]:
+        """The arrays of ``preprocess.py`` for a video already processed (only ``names``, if given)."""
         if not Path(video).exists():
             raise FileNotFoundError(f"{video}: no such video")
         key = video_key(video)
@@ -108,7 +111,7 @@ class PreprocessCache:
             reason = self.failures.get(key, {}).get("reason")
             raise KeyError(f"{video}: not preprocessed" + (f" (failed: {reason})" if reason else "") + f" in {self.folder}")
         with np.load(self.folder / self.index[key]["file"], allow_pickle=False) as data:
-            return {name: data[name] for name in data.files}
+            return {name: data[name] for name in data.files if names is None or name in names}
 
     def _record(self, video: str, arrays_file: Path | None, info: dict | None, reason: str | None) -> None:
         key = video_key(video)
@@ -140,9 +143,14 @@ def _process_one(video: str, settings: PreprocessSettings, target: str) -> tuple
         arrays = preprocess_video(video, settings, _worker_detector)
     except (VideoError, NoFaceError, FileNotFoundError, ValueError) as err:
         return video, None, str(err)
-    tmp = Path(target + ".tmp.npz")
-    np.savez(tmp, **arrays)
-    os.replace(tmp, target)
+    except Exception as err:  # cv2.error, OSError, MemoryError: this video fails, the run goes on
+        return video, None, f"{type(err).__name__}: {err}"
+
+    def write(tmp: Path) -> None:
+        with open(tmp, "wb") as f:  # a file object: np.savez would append .npz to a name
+            np.savez(f, **arrays)
+
+    write_atomically(target, write)
     info = {
         "frames": int(arrays["n_frames"]),
         "clips": len(arrays["clip_starts"]),
@@ -187,7 +195,6 @@ def preprocess(
 
     try:
         if workers <= 1:
-            _init_worker()
             for video in todo:
                 finish(*_process_one(video, settings, str(cache.file_for(video))))
         else:

@@ -44,6 +44,8 @@ def _add_training_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--loader-workers", type=int, default=d.loader_workers)
     p.add_argument("--cache", default="data/cache", help="preprocessed-data cache root")
     p.add_argument("--workers", type=int, default=1, help="preprocessing processes")
+    p.add_argument("--dynamic", choices=["rank", "mean"], default="rank", help="dynamic image method")
+    p.add_argument("--openface-dir", help="use OpenFace 2.0 output (<stem>.csv, <stem>_aligned/) from this folder")
     p.add_argument("--no-progress", action="store_true")
 
 
@@ -138,7 +140,8 @@ def _run(args: argparse.Namespace) -> int:
         from .predict import predict_videos
         from .video import find_videos
 
-        results, failed = predict_videos(find_videos(args.videos), args.model, args.out, annotate=args.annotate, progress=not args.no_progress)
+        results, failed = predict_videos(find_videos(args.videos), args.model, args.out, annotate=args.annotate,
+                                         progress=not args.no_progress, device=args.device)
         for r in results:
             print(f"{r.video}: {r.label} ({len(r.clips)} clips) -> {args.out}/{Path(r.video).stem}.json")
         for video, reason in failed.items():
@@ -156,6 +159,7 @@ def _run(args: argparse.Namespace) -> int:
             print(json.dumps(clip.to_dict()), flush=True)
     elif args.command in ("crossval", "train"):
         from .crossval import crossval
+        from .preprocess import PreprocessSettings
         from .train import TrainConfig
 
         config = TrainConfig(
@@ -165,8 +169,10 @@ def _run(args: argparse.Namespace) -> int:
         )
         configs = args.configs if args.command == "crossval" else (args.ablation,)
         folds = args.folds if args.command == "crossval" else [args.test_group]
+        settings = PreprocessSettings(face_size=PRESETS[args.preset].face_size, dynamic=args.dynamic,
+                                      face_source="openface" if args.openface_dir else "blazeface", openface_dir=args.openface_dir)
         crossval(args.manifest, args.out, preset=args.preset, ablations=configs, k=args.k, folds=folds, train_config=config,
-                 cache_root=args.cache, workers=args.workers, progress=not args.no_progress)
+                 cache_root=args.cache, workers=args.workers, progress=not args.no_progress, preprocess_settings=settings)
         print(f"report: {args.out}/report.md")
     return 0
 

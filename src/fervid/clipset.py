@@ -24,6 +24,12 @@ from torch.utils.data import Dataset
 from .labels import EXPRESSIONS
 
 STREAMS = ("rgb_clip", "flow_clip", "rgb_dynamic", "flow_dynamic")
+STREAM_ARRAYS = {"rgb_clip": "rgb", "flow_clip": "flow", "rgb_dynamic": "rgb_dynamic", "flow_dynamic": "flow_dynamic"}
+
+
+def arrays_needed(streams: Sequence[str]) -> tuple[str, ...]:
+    """The preprocessed arrays that the given streams read (and the clip starts)."""
+    return ("clip_starts", *(STREAM_ARRAYS[s] for s in streams))
 
 
 def clip_inputs(arrays: dict[str, np.ndarray], clip: int, clip_len: int, streams: Sequence[str] = STREAMS) -> dict[str, torch.Tensor]:
@@ -44,14 +50,17 @@ def clip_inputs(arrays: dict[str, np.ndarray], clip: int, clip_len: int, streams
 
 
 class ClipSet(Dataset):
-    """Every clip of every video. ``videos``: (arrays loader key, label, video id) triples.
+    """Every clip of every video. ``videos``: (key, label) pairs.
 
-    ``load(key)`` returns a video's arrays (for example ``PreprocessCache.load``);
-    videos are loaded lazily and kept, one copy per worker process.
+    ``load(key)`` returns a video's arrays (for example ``PreprocessCache.load`` with
+    ``names=arrays_needed(streams)``); a video is loaded when first read and kept, one
+    copy per worker process. ``clip_counts`` (clips per video, e.g. from the cache's
+    index) saves loading every video up front to count its clips.
     Items: (inputs dict, label index, video index).
     """
 
-    def __init__(self, videos: Sequence[tuple[object, str]], load, clip_len: int, streams: Sequence[str] = STREAMS):
+    def __init__(self, videos: Sequence[tuple[object, str]], load, clip_len: int, streams: Sequence[str] = STREAMS,
+                 clip_counts: Sequence[int] | None = None):
         self.keys = [key for key, _ in videos]
         self.labels = [EXPRESSIONS.index(label) for _, label in videos]
         self.load = load
@@ -60,7 +69,7 @@ class ClipSet(Dataset):
         self._arrays: dict[int, dict[str, np.ndarray]] = {}
         self.items: list[tuple[int, int]] = []  # (video index, clip index)
         for v in range(len(self.keys)):
-            n_clips = len(self._video(v)["clip_starts"])
+            n_clips = clip_counts[v] if clip_counts is not None else len(self._video(v)["clip_starts"])
             self.items += [(v, c) for c in range(n_clips)]
 
     def _video(self, v: int) -> dict[str, np.ndarray]:
@@ -74,6 +83,11 @@ class ClipSet(Dataset):
     def __getitem__(self, i: int):
         v, c = self.items[i]
         return clip_inputs(self._video(v), c, self.clip_len, self.streams), self.labels[v], v
+
+    def start_frame(self, i: int) -> int:
+        """First frame of clip ``i`` in its video."""
+        v, c = self.items[i]
+        return int(self._video(v)["clip_starts"][c])
 
     @property
     def clip_labels(self) -> np.ndarray:

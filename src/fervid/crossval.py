@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import csv
 import dataclasses
+import functools
 import json
 import os
 import platform
@@ -34,17 +35,17 @@ import numpy as np
 import torch
 
 from . import __version__
-from .atomic import write_json, write_rows
+from .atomic import write_atomically, write_json, write_rows
 from .cache import PreprocessCache, preprocess
 from .checkpoint import config_to_dict
-from .clipset import ClipSet
+from .clipset import ClipSet, arrays_needed
 from .datasets import VideoEntry, fold_split, read_manifest, subject_groups, write_split
 from .labels import EXPRESSIONS
-from .metrics import bootstrap_interval, mcnemar
+from .metrics import bootstrap_interval, mcnemar, video_probabilities
 from .models.fourstream import ABLATIONS, PRESETS, FourStreamConfig, with_ablation
 from .preprocess import PreprocessSettings
 from .report import plot_confusions, plot_curves
-from .train import TrainConfig, evaluate, train
+from .train import TrainConfig, evaluate, settings_fingerprint, train
 
 PAPER_ACCURACY = {"a": 33.70, "b": 39.84, "c": 44.28, "d": 41.48, "e": 45.29}  # Table 2, clip level, %
 CONFIG_NAMES = {
@@ -71,18 +72,28 @@ def run_fold(
     """Train configuration ``ablation`` on every group but ``fold``, test on ``fold``."""
     fold_dir = out / ablation / f"fold{fold}"
     result_file = fold_dir / "result.json"
+    model_config = with_ablation(base_config, ablation)
+    extra = {"ablation": ablation, "preprocess": cache.settings.to_dict(), "labels": list(EXPRESSIONS)}
+    fingerprint = settings_fingerprint(model_config, train_config, {**extra, "groups": groups})
     if result_file.exists():
-        return json.loads(result_file.read_text())
+        result = json.loads(result_file.read_text())
+        if result.get("fingerprint") != fingerprint:
+            raise ValueError(f"{result_file}: made with other settings or another split; use a new run folder")
+        return result
     fold_dir.mkdir(parents=True, exist_ok=True)
     write_split(fold_dir / "split.json", groups, fold)
     train_entries, test_entries = fold_split(entries, len(groups), fold, groups)
     train_subjects = {e.subject for e in train_entries}
     assert not train_subjects & {e.subject for e in test_entries}, "a subject on both sides of the split"
-    model_config = with_ablation(base_config, ablation)
     streams = model_config.streams
-    clip_len = cache.settings.clip_len
-    train_clips = ClipSet([(str(e.path), e.label) for e in train_entries], cache.load, clip_len, streams)
-    test_clips = ClipSet([(str(e.path), e.label) for e in test_entries], cache.load, clip_len, streams)
+    load = functools.partial(cache.load, names=arrays_needed(streams))  # only what these streams read
+
+    def clip_set(fold_entries: list[VideoEntry]) -> ClipSet:
+        videos = [(str(e.path), e.label) for e in fold_entries]
+        counts = [cache.clip_count(e.path) for e in fold_entries]
+        return ClipSet(videos, load, cache.settings.clip_len, streams, counts)
+
+    train_clips, test_clips = clip_set(train_entries), clip_set(test_entries)
     if progress:
         print(
             f"({ablation}) fold {fold}: train {len(train_clips)} clips / {len(train_entries)} videos / "
@@ -95,7 +106,7 @@ def run_fold(
         train_config,
         train_clips,
         fold_dir,
-        extra={"ablation": ablation, "preprocess": cache.settings.to_dict(), "labels": list(EXPRESSIONS)},
+        extra=extra,
         progress=progress,
     )
     metrics, probs = evaluate(model, test_clips, precision=train_config.precision)
@@ -108,25 +119,23 @@ def run_fold(
         "video": metrics["video"],
         "history": history,
         "seconds": time.perf_counter() - start,
+        "fingerprint": fingerprint,
     }
     write_json(result_file, result)
     return result
 
 
 def _write_predictions(fold_dir: Path, entries: list[VideoEntry], clips: ClipSet, probs: np.ndarray) -> None:
-    rows = []
-    for (v, c), p in zip(clips.items, probs):
-        e = entries[v]
-        start = int(clips._video(v)["clip_starts"][c])
-        rows.append({"video": str(e.path), "subject": e.subject, "label": e.label, "clip": c, "start_frame": start,
-                     "predicted": EXPRESSIONS[int(p.argmax())], **{k: f"{x:.5f}" for k, x in zip(EXPRESSIONS, p)}})
-    write_rows(fold_dir / "predictions_clips.csv", rows)
-    rows = []
-    for v, e in enumerate(entries):
-        p = probs[clips.clip_videos == v].mean(0)
-        rows.append({"video": str(e.path), "subject": e.subject, "label": e.label, "predicted": EXPRESSIONS[int(p.argmax())],
-                     "correct": int(EXPRESSIONS[int(p.argmax())] == e.label), **{k: f"{x:.5f}" for k, x in zip(EXPRESSIONS, p)}})
-    write_rows(fold_dir / "predictions_videos.csv", rows)
+    def row(e: VideoEntry, p: np.ndarray) -> dict:
+        predicted = EXPRESSIONS[int(p.argmax())]
+        return {"video": str(e.path), "subject": e.subject, "label": e.label, "predicted": predicted,
+                "correct": int(predicted == e.label), **{k: f"{x:.5f}" for k, x in zip(EXPRESSIONS, p)}}
+
+    write_rows(fold_dir / "predictions_clips.csv", [
+        {"clip": c, "start_frame": clips.start_frame(i), **row(entries[v], p)} for i, ((v, c), p) in enumerate(zip(clips.items, probs))
+    ])
+    videos, video_probs = video_probabilities(probs, clips.clip_videos)
+    write_rows(fold_dir / "predictions_videos.csv", [row(entries[v], p) for v, p in zip(videos, video_probs)])
 
 
 def _video_correctness(out: Path, ablation: str, folds: list[int]) -> dict[str, bool]:
@@ -176,7 +185,7 @@ def summarize(out: Path, results: dict[str, list[dict]], folds: list[int], k: in
     plot_curves(curves, out / "curves.png")
     summary = {"table": table, "mcnemar": tests, "folds": folds, "k": k}
     write_json(out / "summary.json", summary)
-    (out / "report.md").write_text(_markdown(summary, out))
+    write_atomically(out / "report.md", lambda tmp: tmp.write_text(_markdown(summary, out)))
     return summary
 
 
@@ -225,11 +234,13 @@ def crossval(
     cache_root: str | os.PathLike = "data/cache",
     workers: int = 1,
     progress: bool = True,
+    preprocess_settings: PreprocessSettings | None = None,
 ) -> dict:
     """Preprocess (cached), then train and test every configuration on every fold
     (``folds``: a subset of 0..k-1 for a reduced run), then write the report.
     ``preset``: a preset name or a ``FourStreamConfig`` whose streams and cell each
-    configuration replaces."""
+    configuration replaces; ``preprocess_settings`` default to fervid's front end at the
+    preset's face size (pass ``face_source="openface"`` for OpenFace 2.0's crops)."""
     if isinstance(preset, str) and preset not in PRESETS:
         raise ValueError(f"unknown preset {preset!r}; choose from {sorted(PRESETS)}")
     base_config = PRESETS[preset] if isinstance(preset, str) else preset
@@ -239,7 +250,9 @@ def crossval(
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     entries = read_manifest(manifest)
-    settings = PreprocessSettings(face_size=base_config.face_size)
+    settings = preprocess_settings or PreprocessSettings(face_size=base_config.face_size)
+    if settings.face_size != base_config.face_size:
+        raise ValueError(f"preprocessing makes {settings.face_size}×{settings.face_size} faces, the model reads {base_config.face_size}")
     report = preprocess([e.path for e in entries], cache_root, settings, workers=workers, progress=progress)
     if progress:
         print(report.summary(), file=sys.stderr)

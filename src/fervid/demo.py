@@ -12,9 +12,9 @@ import torch
 from torch import nn
 
 from .checkpoint import load_model, save_model
+from .clips import CLIP_LEN
 from .models.fourstream import ABLATIONS, PRESETS, STREAM_CHANNELS, FourStreamNet, build_config, count_parameters
 
-CLIP_LEN = 16  # frames per clip (paper, section 4)
 
 
 def random_inputs(model: FourStreamNet, batch: int, frames: int = CLIP_LEN, generator=None) -> dict[str, torch.Tensor]:

@@ -231,8 +231,19 @@ class FaceTracker:
 
 
 def crop_face(frame: np.ndarray, track: Track, size: int) -> np.ndarray:
-    """The aligned size×size crop, BGR uint8 (edges replicated where the crop leaves the frame)."""
-    return cv2.warpAffine(frame, track.transform(size), (size, size), flags=cv2.INTER_AREA, borderMode=cv2.BORDER_REPLICATE)
+    """The aligned size×size crop, BGR uint8 (edges replicated where the crop leaves the frame).
+
+    warpAffine has no area filter (INTER_AREA acts as bilinear there), so a face much
+    larger than the crop is first shrunk by an integer factor with INTER_AREA, which
+    keeps the crop free of aliasing (and of the false flow aliasing would add)."""
+    matrix = track.transform(size)
+    factor = int(track.side / size)
+    if factor >= 2:
+        h, w = frame.shape[:2]
+        frame = cv2.resize(frame, (w // factor, h // factor), interpolation=cv2.INTER_AREA)
+        # An original pixel p is at (p - (k-1)/2) / k in the shrunk frame: fold that into the map.
+        matrix = np.concatenate([matrix[:, :2] * factor, matrix[:, 2:] + matrix[:, :2].sum(1, keepdims=True) * (factor - 1) / 2], 1)
+    return cv2.warpAffine(frame, matrix, (size, size), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
 
 
 # ---------------------------------------------------------------- OpenFace 2.0 output

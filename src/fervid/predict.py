@@ -22,8 +22,6 @@ face, or that starts before the first face was found, gets no prediction
 
 from __future__ import annotations
 
-import csv
-import json
 import os
 from collections import deque
 from collections.abc import Iterable, Iterator
@@ -40,6 +38,7 @@ from .faces import BlazeFace
 from .labels import EXPRESSIONS
 from .models.fourstream import CLIP_STREAMS, DYNAMIC_STREAMS, FourStreamNet
 from .preprocess import FramePipeline, PreprocessSettings, clip_dynamic_images, preprocess_video
+from .atomic import write_atomically, write_json, write_rows
 from .progress import progress_bar
 from .report import plot_timeline
 from .video import read_video
@@ -162,8 +161,8 @@ class VideoPrediction:
         }
 
 
-def _clip_prediction(index, start, clip_len, fps, face_share, probs) -> ClipPrediction:
-    end = start + clip_len - 1
+def _clip_prediction(index, start, clip_len, n_frames, fps, face_share, probs) -> ClipPrediction:
+    end = min(start + clip_len, n_frames) - 1  # a padded clip of a short video ends at its last real frame
     return ClipPrediction(index, start, end, start / fps, (end + 1) / fps, face_share, probs)
 
 
@@ -183,7 +182,8 @@ def predict_arrays(predictor: Predictor, arrays: dict[str, np.ndarray], video: s
     first_face = int(np.argmax(detected)) if detected.any() else None
     result = VideoPrediction(video, float(arrays["fps"]), n)
     starts = arrays["clip_starts"]
-    usable = [c for c, st in enumerate(starts) if _has_face(arrays["lost"][st : st + s.clip_len], st, first_face)]
+    lost = arrays["lost"][:n]  # real frames only: padding is not "no face"
+    usable = [c for c, st in enumerate(starts) if _has_face(lost[st : st + s.clip_len], st, first_face)]
     probs = {}
     for i in range(0, len(usable), batch_size):
         chunk = usable[i : i + batch_size]
@@ -192,8 +192,8 @@ def predict_arrays(predictor: Predictor, arrays: dict[str, np.ndarray], video: s
         out = torch.softmax(model(batch).float(), 1).cpu().numpy()
         probs.update(zip(chunk, out))
     for c, st in enumerate(starts):
-        lost = arrays["lost"][st : st + s.clip_len]
-        result.clips.append(_clip_prediction(c, int(st), s.clip_len, result.fps, float(1 - lost.mean()), probs.get(c)))
+        share = float(1 - lost[st : st + s.clip_len].mean())
+        result.clips.append(_clip_prediction(c, int(st), s.clip_len, n, result.fps, share, probs.get(c)))
     return result
 
 
@@ -214,9 +214,10 @@ def predict_video(
     return result
 
 
-def predict_videos(videos: Iterable[str | os.PathLike], model, out_dir, annotate: bool = False, progress: bool = True) -> tuple[list[VideoPrediction], dict[str, str]]:
+def predict_videos(videos: Iterable[str | os.PathLike], model, out_dir, annotate: bool = False, progress: bool = True,
+                   device: str = "cpu") -> tuple[list[VideoPrediction], dict[str, str]]:
     """Several videos; a bad one is reported (path -> reason) and the rest go on."""
-    predictor = model if isinstance(model, Predictor) else load_predictor(model)
+    predictor = model if isinstance(model, Predictor) else load_predictor(model, device)
     videos = list(videos)
     detector = BlazeFace() if predictor.settings.face_source == "blazeface" else None
     results, failed = [], {}
@@ -236,19 +237,19 @@ def write_outputs(result: VideoPrediction, out_dir: str | os.PathLike, arrays: d
     out.mkdir(parents=True, exist_ok=True)
     stem = Path(result.video).stem or "stream"
     paths = {"json": out / f"{stem}.json", "csv": out / f"{stem}.csv", "timeline": out / f"{stem}_timeline.png"}
-    paths["json"].write_text(json.dumps(result.to_dict(), indent=1) + "\n")
-    with open(paths["csv"], "w", newline="") as f:
-        writer = csv.writer(f)
-        writer.writerow(["clip", "start_frame", "end_frame", "start_s", "end_s", "face_share", "label", *EXPRESSIONS])
-        for c in result.clips:
-            probs = [""] * len(EXPRESSIONS) if c.probs is None else [f"{p:.6f}" for p in c.probs]
-            writer.writerow([c.index, c.start_frame, c.end_frame, f"{c.start_s:.4f}", f"{c.end_s:.4f}", f"{c.face_share:.3f}", c.label, *probs])
+    write_json(paths["json"], result.to_dict())
+    write_rows(paths["csv"], [
+        {"clip": c.index, "start_frame": c.start_frame, "end_frame": c.end_frame, "start_s": f"{c.start_s:.4f}",
+         "end_s": f"{c.end_s:.4f}", "face_share": f"{c.face_share:.3f}", "label": c.label,
+         **{k: ("" if c.probs is None else f"{p:.6f}") for k, p in zip(EXPRESSIONS, c.probs if c.probs is not None else [0] * 6)}}
+        for c in result.clips
+    ])
     times = np.array([(c.start_s + c.end_s) / 2 for c in result.clips])
     probs = np.array([np.full(len(EXPRESSIONS), np.nan) if c.probs is None else c.probs for c in result.clips])
     no_face = [(c.start_s, c.end_s) for c in result.clips if c.probs is None]
     plot_timeline(times, probs, paths["timeline"], title=f"{Path(result.video).name}: {result.label}", no_face=no_face)
     if arrays is not None:
-        paths["annotated"] = annotate_video(result, arrays, out / f"{stem}_annotated.avi")
+        paths["annotated"] = write_atomically(out / f"{stem}_annotated.avi", lambda tmp: annotate_video(result, arrays, tmp))
     return paths
 
 
@@ -259,6 +260,14 @@ def annotate_video(result: VideoPrediction, arrays: dict, path: Path) -> Path:
     writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"MJPG"), info.fps, (info.width, info.height))
     if not writer.isOpened():
         raise OSError(f"{path}: cannot write video")
+    try:
+        _draw_frames(result, arrays, info, frames, writer)
+    finally:
+        writer.release()
+    return path
+
+
+def _draw_frames(result: VideoPrediction, arrays: dict, info, frames, writer) -> None:
     for i, frame in enumerate(frames):
         covering = [c for c in result.clips if c.start_frame <= i <= c.end_frame]
         clip = min(covering, key=lambda c: abs((c.start_frame + c.end_frame) / 2 - i)) if covering else None
@@ -275,8 +284,6 @@ def annotate_video(result: VideoPrediction, arrays: dict, path: Path) -> Path:
                 cv2.rectangle(frame, (8, y), (8 + int(100 * scale * p), y + int(10 * scale)), (0, 200, 255), -1)
                 cv2.putText(frame, name[:4], (int(8 + 104 * scale), y + int(9 * scale)), cv2.FONT_HERSHEY_SIMPLEX, 0.35 * scale, (255, 255, 255), 1)
         writer.write(frame)
-    writer.release()
-    return path
 
 
 # ---------------------------------------------------------------- streaming
@@ -293,6 +300,11 @@ class StreamingPredictor:
     """Frame by frame: ``push(frame_bgr) -> ClipPrediction | None``."""
 
     def __init__(self, predictor: Predictor, fps: float = 25.0, detector: BlazeFace | None = None):
+        if predictor.settings.face_source != "blazeface":
+            raise ValueError(
+                f"{predictor.source}: trained on OpenFace crops, which need OpenFace's own output; "
+                "streaming runs fervid's BlazeFace front end only"
+            )
         self.predictor = predictor
         self.settings = predictor.settings
         self.fps = fps
@@ -301,8 +313,10 @@ class StreamingPredictor:
         self.first_face: int | None = None
         length = self.settings.clip_len
         self.rgb = deque(maxlen=length)  # (S, S, 3) uint8 per frame
-        self.flow = deque(maxlen=length)  # (S, S, 2) float16
+        self.flow = deque(maxlen=length)  # (S, S, 2) float32, as preprocessing computes dynamic images
         self.lost = deque(maxlen=length)
+        self.real = deque(maxlen=length)  # False for the padding that flush() adds
+        self.real_frames = 0
         self.windows: list[_Window] = []
         self.clips = 0
         model = predictor.model
@@ -317,16 +331,33 @@ class StreamingPredictor:
             self.first_face = i
         size = s.face_size
         rgb = r.rgb if r.rgb is not None else np.zeros((size, size, 3), np.uint8)  # before the first face
-        flow = (r.flow if r.flow is not None else np.zeros((size, size, 2), np.float32)).astype(np.float16)
+        flow = r.flow if r.flow is not None else np.zeros((size, size, 2), np.float32)
+        return self._step(rgb, flow, r.lost or r.rgb is None)
+
+    @torch.inference_mode()
+    def flush(self) -> ClipPrediction | None:
+        """End of the source: a video shorter than one clip is padded as offline
+        preprocessing pads it (last frame repeated, zero flow) and gets its one clip."""
+        prediction = None
+        while self.clips == 0 and self.frame and prediction is None:
+            prediction = self._step(self.rgb[-1], np.zeros_like(self.flow[-1]), lost=True, real=False)
+        return prediction
+
+    def _step(self, rgb: np.ndarray, flow: np.ndarray, lost: bool, real: bool = True) -> ClipPrediction | None:
+        s, i = self.settings, self.frame
         self.rgb.append(rgb)
         self.flow.append(flow)
-        self.lost.append(r.lost or r.rgb is None)
+        self.lost.append(lost)
+        self.real.append(real)
+        self.real_frames += real
         if i % s.clip_stride == 0:
             self.windows.append(_Window(start=i))
-        frame_arrays = {"rgb": rgb[None], "flow": flow[None], "clip_starts": np.array([0])}
+        frame_arrays = {"rgb": rgb[None], "flow": flow.astype(np.float16)[None], "clip_starts": np.array([0])}  # as cached
         inputs = clip_inputs(frame_arrays, 0, 1, self.clip_streams)  # each (1, C, S, S)
         model, device = self.predictor.model, self.predictor.device
         for window in self.windows:
+            if self.first_face is None or window.start < self.first_face:
+                continue  # a window before the first face can only be "no face"
             for name in self.clip_streams:
                 x = inputs[name][None].to(device)  # (1, C, S, S) -> (B=1, T=1, C, S, S)
                 hidden, window.states[name] = model.streams[name].convlstm(x, window.states.get(name))
@@ -338,7 +369,7 @@ class StreamingPredictor:
 
     def _finish(self, window: _Window) -> ClipPrediction:
         s, model = self.settings, self.predictor.model
-        lost = np.array(self.lost)
+        lost = np.array(self.lost)[np.array(self.real)]  # real frames only, as offline
         probs = None
         if _has_face(lost, window.start, self.first_face):
             features = [model.streams[n].pool(window.h_last[n]) for n in self.clip_streams]
@@ -349,7 +380,8 @@ class StreamingPredictor:
                 features += [model.streams[n](dyn[n][None].to(self.predictor.device)) for n in self.dynamic_streams]
             logits = model.head(torch.stack(features).sum(0))
             probs = torch.softmax(logits.float(), 1)[0].cpu().numpy()
-        prediction = _clip_prediction(self.clips, window.start, s.clip_len, self.fps, float(1 - lost.mean()), probs)
+        prediction = _clip_prediction(self.clips, window.start, s.clip_len, self.real_frames, self.fps,
+                                      float(1 - lost.mean()), probs)
         self.clips += 1
         return prediction
 
@@ -361,3 +393,6 @@ def stream_frames(predictor: Predictor, frames: Iterable[np.ndarray], fps: float
         prediction = streamer.push(frame)
         if prediction is not None:
             yield prediction
+    last = streamer.flush()
+    if last is not None:
+        yield last

@@ -35,7 +35,7 @@ from .flow import FlowSettings, farneback, scale_flow, to_gray
 from .video import probe, read_video
 
 FACE_SOURCES = ("blazeface", "openface")
-CACHE_FORMAT = 1  # bump when the arrays' meaning changes: it is part of every cache key
+CACHE_FORMAT = 2  # bump when the arrays' meaning changes: it is part of every cache key (2: area-filtered crops)
 
 
 @dataclass(frozen=True)

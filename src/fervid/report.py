@@ -8,6 +8,7 @@ from pathlib import Path
 
 import numpy as np
 
+from .atomic import write_atomically
 from .labels import EXPRESSIONS
 
 
@@ -23,10 +24,7 @@ def _pyplot():
 def _save(fig, path: str | os.PathLike) -> Path:
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.stem + ".tmp" + path.suffix)
-    fig.savefig(tmp, dpi=110, bbox_inches="tight")
-    os.replace(tmp, path)
-    return path
+    return write_atomically(path, lambda tmp: fig.savefig(tmp, dpi=110, bbox_inches="tight"))
 
 
 def plot_confusions(matrices: Mapping[str, np.ndarray], path: str | os.PathLike, title: str = "") -> Path:

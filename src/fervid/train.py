@@ -24,6 +24,7 @@ to read whole. Counting and statistics are left to scikit-learn and SciPy
 
 from __future__ import annotations
 
+import hashlib
 import json
 import math
 import os
@@ -42,7 +43,7 @@ from torch import nn
 from torch.utils.data import DataLoader
 
 from .atomic import write_atomically, write_json, write_rows
-from .checkpoint import config_from_dict, config_to_dict, save_model
+from .checkpoint import config_to_dict, save_model
 from .clipset import ClipSet
 from .metrics import evaluate_predictions
 from .models.fourstream import FourStreamConfig, FourStreamNet
@@ -168,10 +169,11 @@ class Distributed:
         self.world = int(os.environ.get("WORLD_SIZE", "1"))
         self.rank = int(os.environ.get("RANK", "0"))
         self.active = self.world > 1
+        self.device = device
+        if self.active and device.type == "cuda":
+            torch.cuda.set_device(int(os.environ.get("LOCAL_RANK", "0")))  # before NCCL starts
         if self.active and not dist.is_initialized():
             dist.init_process_group("nccl" if device.type == "cuda" else "gloo")
-        if self.active and device.type == "cuda":
-            torch.cuda.set_device(int(os.environ.get("LOCAL_RANK", "0")))
 
     @property
     def main(self) -> bool:
@@ -180,7 +182,7 @@ class Distributed:
     def mean(self, value: float) -> float:
         if not self.active:
             return value
-        t = torch.tensor([value], dtype=torch.float64)
+        t = torch.tensor([value], dtype=torch.float64, device=self.device)  # NCCL reduces device tensors only
         dist.all_reduce(t)
         return t.item() / self.world
 
@@ -310,6 +312,10 @@ def train(
     flush_denormals()
     seed_everything(config.seed)
     model = FourStreamNet(model_config).to(device)
+    if ddp.active and device.type == "cuda":
+        # Batch statistics over all ranks, so the ResNet streams see the global batch. (On the
+        # CPU, SyncBatchNorm is unsupported: there each rank normalises its own share.)
+        model = nn.SyncBatchNorm.convert_sync_batchnorm(model)
     decay, no_decay = [], []
     for name, p in model.named_parameters():  # no weight decay on norms, biases and peepholes
         (no_decay if p.ndim <= 1 or name.endswith("peephole") else decay).append(p)
@@ -319,10 +325,24 @@ def train(
         momentum=config.momentum,
     )
     clip_videos = train_clips.clip_videos
-    steps_per_epoch = len(global_batches(clip_videos, config.batch_size, config.seed, 0, config.clips_per_video))
+
+    def epoch_batches(epoch: int) -> list[list[int]]:
+        # Every rank takes a share of each global batch; a last batch too small to give
+        # every rank a clip is dropped, so all ranks take the same number of steps.
+        batches = global_batches(clip_videos, config.batch_size, config.seed, epoch, config.clips_per_video)
+        return [b for b in batches if len(b) >= ddp.world]
+
+    steps_per_epoch = len(epoch_batches(0))
     scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, lambda step: lr_factor(step, steps_per_epoch, config))
     start_epoch, history = 0, []
+    fingerprint = settings_fingerprint(model_config, config, extra)
     if (out / f"{CHECKPOINT}.json").exists():
+        found = json.loads((out / f"{CHECKPOINT}.json").read_text()).get("fingerprint")
+        if found != fingerprint:
+            raise ValueError(
+                f"{out}: holds a checkpoint made with other settings (model, training or preprocessing); "
+                "resume with the same settings, or use a new folder"
+            )
         start_epoch, history = load_checkpoint(out, model, optimizer, scheduler)
         if ddp.main and progress:
             print(f"resuming {out} after epoch {start_epoch}", file=sys.stderr)
@@ -335,14 +355,13 @@ def train(
     if ddp.main:
         if progress and start_epoch == 0:
             print(f"training on {device} in {precision} ({config.precision} requested)", file=sys.stderr)
-        (out / "train_config.json").write_text(json.dumps(meta, indent=1))
+        write_json(out / "train_config.json", meta)
     tensorboard = _tensorboard(out) if ddp.main else None
 
     for epoch in range(start_epoch, config.epochs):
         model.train()
-        epoch_batches = global_batches(clip_videos, config.batch_size, config.seed, epoch, config.clips_per_video)
-        batches = [b[ddp.rank :: ddp.world] for b in epoch_batches]
-        batches = [b for b in batches if b]
+        global_sizes = [len(b) for b in epoch_batches(epoch)]
+        batches = [b[ddp.rank :: ddp.world] for b in epoch_batches(epoch)]
         loader = DataLoader(
             train_clips,
             batch_sampler=batches,
@@ -357,7 +376,10 @@ def train(
             inputs, labels = _to(inputs, device), labels.to(device)
             with autocast(device, precision):
                 logits = net(inputs)
-            loss = nn.functional.cross_entropy(logits.float(), labels)
+            batch_loss = nn.functional.cross_entropy(logits.float(), labels, reduction="sum")
+            # Sum over this rank's share / global batch size, × world because DDP averages the
+            # ranks' gradients: the gradient of the mean over the global batch, as in one process.
+            loss = batch_loss * ddp.world / global_sizes[step]
             if not torch.isfinite(loss):
                 last = out / f"{CHECKPOINT}.json"
                 raise TrainingDiverged(
@@ -371,7 +393,7 @@ def train(
                 nn.utils.clip_grad_norm_(model.parameters(), config.grad_clip)
             optimizer.step()
             scheduler.step()
-            loss_sum += loss.item() * len(labels)
+            loss_sum += batch_loss.item()
             correct += (logits.argmax(1) == labels).sum().item()
             seen += len(labels)
             bar.update(1)
@@ -395,7 +417,8 @@ def train(
                 for k, v in row.items():
                     if k != "epoch":
                         tensorboard.add_scalar(k, v, epoch + 1)
-            save_checkpoint(out, epoch + 1, model, optimizer, scheduler, history, {"model_config": config_to_dict(model_config)})
+            save_checkpoint(out, epoch + 1, model, optimizer, scheduler, history,
+                            {"model_config": config_to_dict(model_config), "fingerprint": fingerprint})
         if ddp.active:
             dist.barrier()
     if ddp.main:
@@ -405,16 +428,16 @@ def train(
     return model, history
 
 
+def settings_fingerprint(model_config: FourStreamConfig, config: TrainConfig, extra: dict | None) -> str:
+    """A hash of everything that shapes the result (not loader_workers, which does not)."""
+    train = {k: v for k, v in config_to_dict(config).items() if k != "loader_workers"}
+    blob = json.dumps({"model": config_to_dict(model_config), "train": train, "extra": extra or {}}, sort_keys=True, default=str)
+    return hashlib.sha256(blob.encode()).hexdigest()[:16]
+
+
 def _tensorboard(out: Path):
     try:
         from torch.utils.tensorboard import SummaryWriter
     except ImportError:  # tensorboard is optional
         return None
     return SummaryWriter(str(out / "tensorboard"))
-
-
-def read_train_config(path: str | os.PathLike) -> tuple[FourStreamConfig, TrainConfig]:
-    meta = json.loads(Path(path).read_text())
-    return config_from_dict(FourStreamConfig, meta["model_config"]), config_from_dict(TrainConfig, meta["train_config"])
-
-
