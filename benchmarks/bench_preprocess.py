@@ -24,6 +24,7 @@ import numpy as np
 from common import header
 
 from fervid.cache import preprocess
+from fervid.clips import clip_starts
 from fervid.faces import BlazeFace, FaceTracker, crop_face
 from fervid.flow import farneback, scale_flow, to_gray
 from fervid.preprocess import PreprocessSettings, clip_dynamic_images, preprocess_video
@@ -57,7 +58,7 @@ def stage_rates(videos: list[Path], settings: PreprocessSettings) -> dict[str, f
     small = [np.stack([cv2.resize(c, (settings.face_size,) * 2, interpolation=cv2.INTER_AREA) for c in vc]) for vc in crops]
     t = time.perf_counter()
     for rgb, flow in zip(small, flows):
-        starts = range(0, len(rgb) - settings.clip_len + 1, settings.clip_stride)
+        starts = clip_starts(len(rgb), settings.clip_len, settings.clip_stride)
         clip_dynamic_images(rgb, np.stack(flow), starts, settings.clip_len, settings.dynamic)
     rates["dynamic image"] = time.perf_counter() - t
 

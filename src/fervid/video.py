@@ -42,17 +42,21 @@ def _open(path: str | os.PathLike) -> tuple[cv2.VideoCapture, VideoInfo]:
     if not capture.isOpened():
         capture.release()
         raise VideoError(f"{path}: not a readable video (OpenCV cannot open it; corrupt, or not a video)")
+    return capture, _info(capture, str(path))
+
+
+def _info(capture: cv2.VideoCapture, name: str) -> VideoInfo:
+    """Frame rate (DEFAULT_FPS where the source has none usable), size and stated frame count."""
     fps = capture.get(cv2.CAP_PROP_FPS)
     fps_ok = bool(np.isfinite(fps) and 1.0 <= fps <= 1000.0)
-    info = VideoInfo(
-        path=str(path),
+    return VideoInfo(
+        path=name,
         fps=float(fps) if fps_ok else DEFAULT_FPS,
         width=int(capture.get(cv2.CAP_PROP_FRAME_WIDTH)),
         height=int(capture.get(cv2.CAP_PROP_FRAME_HEIGHT)),
         frame_count=max(0, int(capture.get(cv2.CAP_PROP_FRAME_COUNT))),
         fps_from_file=fps_ok,
     )
-    return capture, info
 
 
 def probe(path: str | os.PathLike) -> VideoInfo:
@@ -100,17 +104,7 @@ def open_camera(index: int) -> tuple[VideoInfo, Iterator[np.ndarray]]:
     capture = cv2.VideoCapture(index)
     if not capture.isOpened():
         raise VideoError(f"camera {index}: cannot be opened (no such camera, or in use)")
-    fps = capture.get(cv2.CAP_PROP_FPS)
-    fps_ok = bool(np.isfinite(fps) and 1.0 <= fps <= 1000.0)
-    info = VideoInfo(
-        path=f"camera:{index}",
-        fps=float(fps) if fps_ok else DEFAULT_FPS,
-        width=int(capture.get(cv2.CAP_PROP_FRAME_WIDTH)),
-        height=int(capture.get(cv2.CAP_PROP_FRAME_HEIGHT)),
-        frame_count=0,
-        fps_from_file=fps_ok,
-    )
-    return info, iter_frames(capture)
+    return _info(capture, f"camera:{index}"), iter_frames(capture)
 
 
 def find_videos(inputs: list[str | os.PathLike]) -> list[Path]:
