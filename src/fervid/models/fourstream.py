@@ -77,6 +77,9 @@ PRESETS: dict[str, FourStreamConfig] = {
         face_size=32,
         convlstm=ConvLSTMConfig(hidden_channels=(16, 16, 16, 16)),
         fc_channels=(128, 64),
+        # Dropout 0.5 on heads this narrow kept configuration (a) at chance for 8 epochs of
+        # momentum SGD on a synthetic tuning set (seed 1, not the reported seed 0); 0: 36%.
+        dropout=0.0,
     ),
 }
 
@@ -154,6 +157,12 @@ class FourStreamNet(nn.Module):
             nn.Dropout(config.dropout),
             nn.Linear(hidden2, config.num_classes),
         )
+        # He initialisation for the ReLU layers (PyTorch's default shrinks the variance ~6×
+        # per layer, so the streams below got ~1/15 of the gradient: plain SGD barely moved).
+        for layer in self.head:
+            if isinstance(layer, nn.Linear) and layer.out_features != config.num_classes:
+                nn.init.kaiming_normal_(layer.weight, nonlinearity="relu")
+                nn.init.zeros_(layer.bias)
 
     def forward_features(self, inputs: Mapping[str, Tensor]) -> Tensor:
         """The sum of the streams' feature maps, (B, Ch, S, S)."""
