@@ -45,11 +45,16 @@ def conv_peak(device, precision: str, repeats: int = 5) -> float:
     return flops * repeats / (time.perf_counter() - start)
 
 
-def train_step_rate(preset: str, batch: int, device, precision: str, steps: int) -> dict:
+def train_step_rate(preset: str, batch: int, device, precision: str, steps: int, channels_last: bool = False) -> dict:
+    """``channels_last``: the ResNet streams' weights and inputs in channels-last layout."""
     torch.manual_seed(0)
     model = FourStreamNet(build_config(preset, "e")).to(device)
     optimizer = torch.optim.SGD(model.parameters(), lr=0.01, momentum=0.9)
     inputs = {k: v.to(device) for k, v in random_inputs(model, batch).items()}
+    if channels_last:
+        for name in ("rgb_dynamic", "flow_dynamic"):
+            model.streams[name].to(memory_format=torch.channels_last)
+            inputs[name] = inputs[name].contiguous(memory_format=torch.channels_last)
     labels = torch.randint(0, 6, (batch,), device=device)
 
     def step():
@@ -72,7 +77,7 @@ def train_step_rate(preset: str, batch: int, device, precision: str, steps: int)
         step()
     sync(device)
     seconds = (time.perf_counter() - start) / steps
-    row = {"preset": preset, "batch": batch, "precision": precision, "s_per_step": seconds,
+    row = {"preset": preset, "batch": batch, "precision": precision, "channels_last": channels_last, "s_per_step": seconds,
            "clips_per_s": batch / seconds, "gflop_per_clip": flops_per_clip / 1e9,
            "achieved_gflops": flops_per_clip * batch / seconds / 1e9}
     if device.type == "cuda":

@@ -66,7 +66,7 @@ def clip_set(n_per_class=2, seed=0, streams=None, corrupt=False):
     return ClipSet(entries, videos.__getitem__, 16, **kwargs)
 
 
-CONFIG = TrainConfig(epochs=3, batch_size=4, lr=0.05, warmup_epochs=0.5)
+CONFIG = TrainConfig(epochs=3, batch_size=4, lr=0.05, warmup_epochs=0.5, precision="float32")
 
 
 def test_learns_and_writes_its_files(tmp_path):
@@ -144,7 +144,7 @@ def test_clips_per_video_sampling():
 
 
 def test_lr_schedule_warms_up_then_decays_to_zero():
-    config = TrainConfig(epochs=4, warmup_epochs=1)
+    config = TrainConfig(epochs=4, warmup_epochs=1, precision="float32")
     factors = [train_module.lr_factor(s, 10, config) for s in range(40)]
     assert factors[0] == pytest.approx(0.1) and factors[9] == pytest.approx(1.0)
     assert all(a >= b for a, b in zip(factors[10:], factors[11:])) and factors[-1] < 0.01

@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 
 from .models.fourstream import ABLATIONS, PRESETS
+from .precision import PRECISIONS
 
 
 def _configs(text: str) -> tuple[str, ...]:
@@ -38,7 +39,7 @@ def _add_training_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--weight-decay", type=float, default=d.weight_decay)
     p.add_argument("--seed", type=int, default=d.seed)
     p.add_argument("--clips-per-video", type=int, default=None, help="clips drawn per video and epoch (default: all)")
-    p.add_argument("--precision", choices=["float32", "bfloat16", "auto"], default=d.precision)
+    p.add_argument("--precision", choices=PRECISIONS, default=d.precision, help="auto: bfloat16 where the device runs it natively")
     p.add_argument("--compile", action="store_true", help="torch.compile the model")
     p.add_argument("--device", default=d.device)
     p.add_argument("--loader-workers", type=int, default=d.loader_workers)
@@ -106,6 +107,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("-o", "--out", default="predictions", help="output folder")
     p.add_argument("--annotate", action="store_true", help="also write an annotated copy of each video")
     p.add_argument("--device", default="cpu")
+    p.add_argument("--precision", choices=PRECISIONS, default="auto", help="auto: bfloat16 where the device runs it natively")
     p.add_argument("--no-progress", action="store_true")
 
     p = commands.add_parser("stream", help="frame-by-frame prediction from a file or a camera, printed as JSON lines")
@@ -114,6 +116,7 @@ def main(argv: list[str] | None = None) -> int:
     source.add_argument("--camera", type=int, help="camera index")
     p.add_argument("--model", required=True)
     p.add_argument("--device", default="cpu")
+    p.add_argument("--precision", choices=PRECISIONS, default="auto", help="auto: bfloat16 where the device runs it natively")
 
     args = parser.parse_args(argv)
     try:
@@ -137,11 +140,13 @@ def _run(args: argparse.Namespace) -> int:
     elif args.command == "preprocess":
         return _preprocess(args)
     elif args.command == "predict":
+        from .precision import describe
         from .predict import predict_videos
         from .video import find_videos
 
+        print(f"predicting on {args.device} in {describe(args.precision, args.device)}", file=sys.stderr)
         results, failed = predict_videos(find_videos(args.videos), args.model, args.out, annotate=args.annotate,
-                                         progress=not args.no_progress, device=args.device)
+                                         progress=not args.no_progress, device=args.device, precision=args.precision)
         for r in results:
             print(f"{r.video}: {r.label} ({len(r.clips)} clips) -> {args.out}/{Path(r.video).stem}.json")
         for video, reason in failed.items():
@@ -153,7 +158,10 @@ def _run(args: argparse.Namespace) -> int:
         from .predict import load_predictor, stream_frames
         from .video import open_camera, read_video
 
-        predictor = load_predictor(args.model, args.device)
+        from .precision import describe
+
+        print(f"streaming on {args.device} in {describe(args.precision, args.device)}", file=sys.stderr)
+        predictor = load_predictor(args.model, args.device, args.precision)
         info, frames = open_camera(args.camera) if args.camera is not None else read_video(args.video)
         for clip in stream_frames(predictor, frames, info.fps):
             print(json.dumps(clip.to_dict()), flush=True)

@@ -45,7 +45,8 @@ from .metrics import bootstrap_interval, mcnemar, video_probabilities
 from .models.fourstream import ABLATIONS, PRESETS, FourStreamConfig, with_ablation
 from .preprocess import PreprocessSettings
 from .report import plot_confusions, plot_curves
-from .train import TrainConfig, evaluate, settings_fingerprint, train
+from .precision import describe
+from .train import TrainConfig, evaluate, resolve_device, settings_fingerprint, train
 
 PAPER_ACCURACY = {"a": 33.70, "b": 39.84, "c": 44.28, "d": 41.48, "e": 45.29}  # Table 2, clip level, %
 CONFIG_NAMES = {
@@ -198,7 +199,8 @@ def _markdown(summary: dict, out: Path) -> str:
         f"Data: `{config['manifest']}` ({config['videos']} videos, {config['subjects']} subjects). "
         f"Preset `{config['preset']}`; {k} subject groups, test folds {folds}"
         + ("" if len(folds) == k else f" ({len(folds)} of {k}: a reduced run)")
-        + f"; {config['train']['epochs']} epochs, fixed in advance. Split: `split.json`.",
+        + f"; {config['train']['epochs']} epochs, fixed in advance; precision {config.get('precision', config['train']['precision'])}."
+        + " Split: `split.json`.",
         "",
         "Clip accuracy is the paper's measure; video accuracy (clip probabilities averaged per video) is the",
         "headline, since the clips of one video are correlated. Mean ± SD over folds; the 95% interval is a",
@@ -271,6 +273,7 @@ def crossval(
         "folds": folds,
         "model": {a: config_to_dict(with_ablation(base_config, a)) for a in ablations},
         "train": dataclasses.asdict(train_config),
+        "precision": describe(train_config.precision, resolve_device(train_config.device)),
         "preprocess": settings.to_dict(),
         "versions": {"fervid": __version__, "torch": torch.__version__, "python": platform.python_version()},
     })

@@ -36,7 +36,9 @@ from .checkpoint import CheckpointError, config_from_dict, load_model
 from .clipset import clip_inputs
 from .faces import BlazeFace
 from .labels import EXPRESSIONS
+from .models.convlstm import ConvLSTMState
 from .models.fourstream import CLIP_STREAMS, DYNAMIC_STREAMS, FourStreamNet
+from .precision import autocast, resolve_precision
 from .preprocess import FramePipeline, PreprocessSettings, clip_dynamic_images, preprocess_video
 from .atomic import write_atomically, write_json, write_rows
 from .progress import progress_bar
@@ -55,6 +57,10 @@ class Predictor:
     model: FourStreamNet
     settings: PreprocessSettings
     source: str
+    precision: str = "float32"  # resolved: "float32" or "bfloat16" (fervid.precision)
+
+    def autocast(self):
+        return autocast(self.device, self.precision)
 
     @property
     def device(self) -> torch.device:
@@ -79,9 +85,10 @@ def find_model(path: str | os.PathLike) -> Path:
     raise CheckpointError(f"{path}: no fervid model (expected model.json + model.safetensors, or a folder holding them)")
 
 
-def load_predictor(path: str | os.PathLike, device: str = "cpu") -> Predictor:
+def load_predictor(path: str | os.PathLike, device: str = "cpu", precision: str = "auto") -> Predictor:
     """Load a model and the preprocessing settings it was trained with; refuse a model
-    whose labels, classes or face size do not fit fervid's pipeline, saying why."""
+    whose labels, classes or face size do not fit fervid's pipeline, saying why.
+    ``precision``: "float32", "bfloat16" or "auto" (``fervid.precision``)."""
     base = find_model(path)
     model, extra = load_model(base, map_location=device)
     where = f"{base}.json"
@@ -98,7 +105,7 @@ def load_predictor(path: str | os.PathLike, device: str = "cpu") -> Predictor:
             f"{where}: preprocessing makes {settings.face_size}×{settings.face_size} faces, the model reads "
             f"{model.config.face_size}×{model.config.face_size}"
         )
-    return Predictor(model.eval(), settings, str(base))
+    return Predictor(model.eval(), settings, str(base), resolve_precision(precision, device))
 
 
 # ---------------------------------------------------------------- results
@@ -189,7 +196,8 @@ def predict_arrays(predictor: Predictor, arrays: dict[str, np.ndarray], video: s
         chunk = usable[i : i + batch_size]
         items = [clip_inputs(arrays, c, s.clip_len, model.config.streams) for c in chunk]
         batch = {k: torch.stack([it[k] for it in items]).to(predictor.device) for k in items[0]}
-        out = torch.softmax(model(batch).float(), 1).cpu().numpy()
+        with predictor.autocast():
+            out = torch.softmax(model(batch).float(), 1).cpu().numpy()
         probs.update(zip(chunk, out))
     for c, st in enumerate(starts):
         share = float(1 - lost[st : st + s.clip_len].mean())
@@ -215,9 +223,9 @@ def predict_video(
 
 
 def predict_videos(videos: Iterable[str | os.PathLike], model, out_dir, annotate: bool = False, progress: bool = True,
-                   device: str = "cpu") -> tuple[list[VideoPrediction], dict[str, str]]:
+                   device: str = "cpu", precision: str = "auto") -> tuple[list[VideoPrediction], dict[str, str]]:
     """Several videos; a bad one is reported (path -> reason) and the rest go on."""
-    predictor = model if isinstance(model, Predictor) else load_predictor(model, device)
+    predictor = model if isinstance(model, Predictor) else load_predictor(model, device, precision)
     videos = list(videos)
     detector = BlazeFace() if predictor.settings.face_source == "blazeface" else None
     results, failed = [], {}
@@ -325,10 +333,10 @@ class StreamingPredictor:
 
     @torch.inference_mode()
     def push(self, frame: np.ndarray) -> ClipPrediction | None:
-        s, i = self.settings, self.frame
+        s = self.settings
         r = self.pipeline.push(frame)
         if r.detected and self.first_face is None:
-            self.first_face = i
+            self.first_face = self.frame
         size = s.face_size
         rgb = r.rgb if r.rgb is not None else np.zeros((size, size, 3), np.uint8)  # before the first face
         flow = r.flow if r.flow is not None else np.zeros((size, size, 2), np.float32)
@@ -355,35 +363,61 @@ class StreamingPredictor:
         frame_arrays = {"rgb": rgb[None], "flow": flow.astype(np.float16)[None], "clip_starts": np.array([0])}  # as cached
         inputs = clip_inputs(frame_arrays, 0, 1, self.clip_streams)  # each (1, C, S, S)
         model, device = self.predictor.model, self.predictor.device
-        for window in self.windows:
-            if self.first_face is None or window.start < self.first_face:
-                continue  # a window before the first face can only be "no face"
-            for name in self.clip_streams:
-                x = inputs[name][None].to(device)  # (1, C, S, S) -> (B=1, T=1, C, S, S)
-                hidden, window.states[name] = model.streams[name].convlstm(x, window.states.get(name))
-                window.h_last[name] = hidden[:, -1]
+        # A window before the first face can only be "no face"; the others (at most two)
+        # step together as one batch.
+        active = [w for w in self.windows if self.first_face is not None and w.start >= self.first_face]
+        for name in self.clip_streams if active else ():
+            x = inputs[name][None].to(device).expand(len(active), -1, -1, -1, -1)  # (1, C, S, S) -> (B=windows, T=1, C, S, S)
+            with self.predictor.autocast():
+                hidden, state = model.streams[name].convlstm(x, _stack_states([w.states.get(name) for w in active]))
+            for k, window in enumerate(active):
+                window.states[name] = [ConvLSTMState(*(None if t is None else t[k : k + 1] for t in layer)) for layer in state]
+                window.h_last[name] = hidden[k : k + 1, -1]
         self.frame += 1
         done = [w for w in self.windows if self.frame - w.start == s.clip_len]
         self.windows = [w for w in self.windows if w not in done]
         return self._finish(done[0]) if done else None
 
     def _finish(self, window: _Window) -> ClipPrediction:
-        s, model = self.settings, self.predictor.model
+        s = self.settings
         lost = np.array(self.lost)[np.array(self.real)]  # real frames only, as offline
         probs = None
         if _has_face(lost, window.start, self.first_face):
-            features = [model.streams[n].pool(window.h_last[n]) for n in self.clip_streams]
-            if self.dynamic_streams:
-                rgb_di, flow_di = clip_dynamic_images(np.stack(self.rgb), np.stack(self.flow), [0], s.clip_len, s.dynamic)
-                arrays = {"rgb_dynamic": rgb_di.astype(np.float16), "flow_dynamic": flow_di.astype(np.float16), "clip_starts": np.array([0])}
-                dyn = clip_inputs(arrays, 0, s.clip_len, self.dynamic_streams)
-                features += [model.streams[n](dyn[n][None].to(self.predictor.device)) for n in self.dynamic_streams]
-            logits = model.head(torch.stack(features).sum(0))
+            with self.predictor.autocast():
+                logits = self._logits(window)
             probs = torch.softmax(logits.float(), 1)[0].cpu().numpy()
         prediction = _clip_prediction(self.clips, window.start, s.clip_len, self.real_frames, self.fps,
                                       float(1 - lost.mean()), probs)
         self.clips += 1
         return prediction
+
+    def _logits(self, window: _Window) -> torch.Tensor:
+        s, model = self.settings, self.predictor.model
+        features = [model.streams[n].pool(window.h_last[n]) for n in self.clip_streams]
+        if self.dynamic_streams:
+            rgb_di, flow_di = clip_dynamic_images(np.stack(self.rgb), np.stack(self.flow), [0], s.clip_len, s.dynamic)
+            arrays = {"rgb_dynamic": rgb_di.astype(np.float16), "flow_dynamic": flow_di.astype(np.float16), "clip_starts": np.array([0])}
+            dyn = clip_inputs(arrays, 0, s.clip_len, self.dynamic_streams)
+            features += [model.streams[n](dyn[n][None].to(self.predictor.device)) for n in self.dynamic_streams]
+        return model.head(torch.stack(features).sum(0))
+
+
+def _stack_states(states: list[list[ConvLSTMState] | None]) -> list[ConvLSTMState] | None:
+    """Per-window layer states -> one batch. A window that has not started (None), or a
+    missing h_{t-2}, becomes zeros: the cells compute exactly the same from a zero state
+    as from none (no bias on the hidden convolution; zero c and h add nothing)."""
+    started = [st for st in states if st is not None]
+    if not started:
+        return None
+    batch = []
+    for layer in range(len(started[0])):
+        fields = []
+        for f in ConvLSTMState._fields:
+            parts = [None if st is None else getattr(st[layer], f) for st in states]
+            like = next((p for p in parts if p is not None), None)
+            fields.append(None if like is None else torch.cat([torch.zeros_like(like) if p is None else p for p in parts]))
+        batch.append(ConvLSTMState(*fields))
+    return batch
 
 
 def stream_frames(predictor: Predictor, frames: Iterable[np.ndarray], fps: float) -> Iterator[ClipPrediction]:

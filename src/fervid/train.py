@@ -31,7 +31,6 @@ import os
 import random
 import sys
 import time
-from contextlib import nullcontext
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -47,9 +46,9 @@ from .checkpoint import config_to_dict, save_model
 from .clipset import ClipSet
 from .metrics import evaluate_predictions
 from .models.fourstream import FourStreamConfig, FourStreamNet
+from .precision import PRECISIONS, autocast, describe, resolve_precision
 from .progress import progress_bar
 
-PRECISIONS = ("float32", "bfloat16", "auto")
 CHECKPOINT = "checkpoint"  # checkpoint.json names its checkpoint-<epoch>.safetensors
 
 
@@ -72,7 +71,7 @@ class TrainConfig:
     clips_per_video: int | None = None
     loader_workers: int = 0  # DataLoader worker processes
     seed: int = 0
-    precision: str = "float32"  # "float32", "bfloat16" (autocast, float32 weights) or "auto" (see resolve_precision)
+    precision: str = "auto"  # "float32", "bfloat16" (autocast, float32 weights) or "auto" (fervid.precision)
     compile: bool = False  # torch.compile the model
     device: str = "auto"  # "auto": CUDA if present, else CPU
 
@@ -94,25 +93,6 @@ def resolve_device(name: str) -> torch.device:
     if name == "auto":
         return torch.device("cuda" if torch.cuda.is_available() else "cpu")
     return torch.device(name)
-
-
-def resolve_precision(precision: str, device: torch.device) -> str:
-    """``auto`` -> bfloat16 only where the hardware runs it fast, checked at run time:
-    CUDA with bf16 support, or a CPU with AMX or AVX-512 BF16 (on CPUs without them
-    bfloat16 is emulated and slower). Measured here (AVX-512 BF16, no AMX), a small-preset
-    training step of configuration (e) ran 1.5× faster under bfloat16 autocast."""
-    if precision != "auto":
-        return precision
-    if device.type == "cuda":
-        return "bfloat16" if torch.cuda.is_bf16_supported() else "float32"
-    fast = [getattr(torch.cpu, name, lambda: False)() for name in ("_is_amx_tile_supported", "_is_avx512_bf16_supported")]
-    return "bfloat16" if any(fast) else "float32"
-
-
-def autocast(device: torch.device, precision: str):
-    if precision == "bfloat16":
-        return torch.autocast(device.type, dtype=torch.bfloat16)
-    return nullcontext()
 
 
 def flush_denormals() -> None:
@@ -287,7 +267,7 @@ def predict_clips(model: nn.Module, clips: ClipSet, batch_size: int = 16, device
     return np.concatenate(probs) if probs else np.zeros((0, model.config.num_classes), np.float32)
 
 
-def evaluate(model: nn.Module, clips: ClipSet, batch_size: int = 16, precision: str = "float32") -> tuple[dict, np.ndarray]:
+def evaluate(model: nn.Module, clips: ClipSet, batch_size: int = 16, precision: str = "auto") -> tuple[dict, np.ndarray]:
     """(clip- and video-level metrics, clip probabilities)."""
     device = next(model.parameters()).device
     probs = predict_clips(model, clips, batch_size, device, resolve_precision(precision, device))
@@ -358,7 +338,7 @@ def train(
     meta = {"model_config": config_to_dict(model_config), "train_config": config_to_dict(config), "precision": precision, **(extra or {})}
     if ddp.main:
         if progress and start_epoch == 0:
-            print(f"training on {device} in {precision} ({config.precision} requested)", file=sys.stderr)
+            print(f"training on {device} in {describe(config.precision, device)}", file=sys.stderr)
         write_json(out / "train_config.json", meta)
     tensorboard = _tensorboard(out) if ddp.main else None
 

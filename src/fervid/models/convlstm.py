@@ -261,16 +261,18 @@ class ConvLSTM(nn.Module):
     def _project_frames(self, cell: ConvLSTMCell, layer_in: Tensor, frames: int, batch: int) -> list[tuple[Tensor, ...]]:
         """The input projection of every frame, (T*B, C, H, W) -> T × tuple of (B, P, H, W).
 
-        On CUDA all T frames go through one convolution. On the CPU, oneDNN's
-        convolutions (backward above all) slow down per image once a call holds
-        more than about 8 images (measured on 2 cores, 16 -> 64 channels, 32×32:
-        a 3×3 backward over 128 images took 3.5× the time of 16 calls over 8, and
-        calls over 16 images 1.2× that of twice as many over 8), so frames go in
-        chunks of about 8 images.
+        On CUDA all T frames go through one convolution. On the CPU, oneDNN's float32
+        convolution backward slows down per image once a call holds many pixels, and
+        small calls pay a fixed cost each, so frames go in chunks of at most ~64,000 pixels
+        (images × H × W). Measured on 2 cores, forward + backward of the 4-layer stack:
+        paper preset (batch 2, 112×112, 32 channels) float32 6.6 s with 2 frames per call,
+        9.1 s with 4, 9.4 s with all 16 (bfloat16: 4.1 s in each case); the small preset
+        (batch 8, 32×32, 16 channels) is within noise from 1 to 8 frames per call.
         """
         chunk = self.frames_per_projection
         if chunk is None:
-            chunk = frames if layer_in.is_cuda else max(1, 8 // batch)
+            pixels = batch * layer_in.shape[-2] * layer_in.shape[-1]  # one frame of the batch
+            chunk = frames if layer_in.is_cuda else max(1, 64_000 // pixels)
         per_frame = []
         for part in layer_in.split(chunk * batch):
             n = part.shape[0] // batch
@@ -296,3 +298,16 @@ class ConvLSTM(nn.Module):
             layer_in = torch.stack(outputs).flatten(0, 1)  # T × (B, Ch, H, W) -> (T*B, Ch, H, W)
         out = layer_in.unflatten(0, (frames, batch)).transpose(0, 1)  # (T*B, Ch, H, W) -> (B, T, Ch, H, W)
         return out, new_state
+
+
+def compile_steps(stack: ConvLSTM) -> ConvLSTM:
+    """Fuse each cell's per-step work (hidden convolution, gate arithmetic, cell state,
+    GroupNorm) with ``torch.compile``; the input projections stay batched over frames.
+    Shapes are static, so each cell compiles up to three graphs (t = 0, t = 1, t ≥ 2).
+    Where compilation is unavailable the stack is left as it was. Measure before use:
+    ``benchmarks/bench_speed.py`` prints the stacks with and without it."""
+    if not hasattr(torch, "compile"):
+        return stack
+    for cell in stack.cells:
+        cell.step = torch.compile(cell.step, dynamic=False)
+    return stack

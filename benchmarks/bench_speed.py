@@ -1,0 +1,241 @@
+"""Speed at the machine's limit (issue 8), side by side in one run:
+
+1. the convolution peak: 3×3, 128 -> 128 channels, batch 16, 56×56, forward, in float32
+   and bfloat16 (autocast), NCHW and channels-last;
+2. forward+backward of 4-layer ConvLSTM stacks (kernels 5,5,3,3): the peer (PyPI
+   ``conv-lstm``) and fervid's conventional and Enhanced cells, in float32 and
+   bfloat16, NCHW and channels-last weights, at the small and paper presets; as
+   ratios to the peer's float32 and to the peer's own bfloat16 time, and as a
+   fraction of the peak in the same precision (FLOPs counted by
+   ``torch.utils.flop_counter``);
+3. the whole four-stream training step (configuration e), clips/s, float32 vs ``auto``;
+4. streaming prediction, frames/s, in ``auto`` (decode + face + flow + model).
+
+Models are timed interleaved, repeat by repeat, so machine noise hits all alike.
+
+    pip install conv-lstm
+    python benchmarks/bench_speed.py [--presets small,paper] [--threads 2] [--json out.json]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import sys
+import time
+
+import torch
+from torch.utils.flop_counter import FlopCounterMode
+
+from bench_convlstm import KERNELS, step as stack_step
+from bench_stream import FIXTURES, frames_from
+from bench_train import train_step_rate
+from common import header
+
+from fervid.faces import BlazeFace
+from fervid.models.convlstm import ConvLSTM, ConvLSTMConfig, compile_steps
+from fervid.models.fourstream import FourStreamNet, build_config
+from fervid.precision import autocast, describe, resolve_precision
+from fervid.predict import Predictor, StreamingPredictor
+from fervid.preprocess import FramePipeline, PreprocessSettings
+from fervid.video import find_videos
+
+# (batch, frames, input channels, size, hidden); the paper preset's batch is 2 on a CPU
+# (4 on a GPU, as DESIGN.md measured the peer), which changes no ratio.
+STACKS = {"small": (8, 16, 3, 32, 16), "paper": (2, 16, 3, 112, 32)}
+LAYOUTS = {"nchw": torch.contiguous_format, "cl": torch.channels_last}
+
+
+def conv_peaks(device: torch.device, repeats: int = 4) -> dict[tuple[str, str], float]:
+    """GFLOP/s of the reference convolution per (precision, layout)."""
+    flops = 2 * 128 * 128 * 9 * 56 * 56 * 16
+    peaks = {}
+    for precision in ("float32", "bfloat16"):
+        for layout, fmt in LAYOUTS.items():
+            conv = torch.nn.Conv2d(128, 128, 3, padding=1, bias=False).to(device, memory_format=fmt)
+            x = torch.randn(16, 128, 56, 56, device=device).contiguous(memory_format=fmt)
+            with torch.no_grad(), autocast(device, precision):
+                conv(x)
+                times = []
+                for _ in range(repeats):
+                    sync(device)
+                    start = time.perf_counter()
+                    conv(x)
+                    sync(device)
+                    times.append(time.perf_counter() - start)
+            peaks[precision, layout] = flops / min(times) / 1e9
+    return peaks
+
+
+def sync(device: torch.device) -> None:
+    if device.type == "cuda":
+        torch.cuda.synchronize()
+
+
+def stack_models(in_channels: int, size: int, hidden: int, compiled: bool) -> dict[str, torch.nn.Module]:
+    models = {}
+    try:
+        from conv_lstm import ConvLSTM as PeerConvLSTM
+    except ImportError:
+        print("# peer missing: `pip install conv-lstm` to compare against it", file=sys.stderr)
+    else:
+        models["peer"] = PeerConvLSTM(in_channels, [hidden] * 4, list(KERNELS), 4, True, True, False)
+    for cell in ("conventional", "enhanced"):
+        config = ConvLSTMConfig(cell=cell, hidden_channels=(hidden,) * 4, kernel_sizes=KERNELS)
+        models[f"fervid {cell}"] = ConvLSTM(in_channels, (size, size), config)
+    if compiled:
+        config = ConvLSTMConfig(hidden_channels=(hidden,) * 4, kernel_sizes=KERNELS)
+        models["fervid enhanced+compile"] = compile_steps(ConvLSTM(in_channels, (size, size), config))
+    return models
+
+
+def bench_stacks(preset: str, device: torch.device, repeats: int, peaks: dict, compiled: bool) -> list[dict]:
+    batch, frames, channels, size, hidden = STACKS[preset]
+    if device.type == "cuda" and preset == "paper":
+        batch = 4
+    torch.manual_seed(0)
+    clip = torch.randn(batch, frames, channels, size, size, device=device)
+    target = torch.randn(batch, hidden, size, size, device=device)
+    variants = {}  # (model, precision, layout) -> callable
+    flops = {}
+    for name, model in stack_models(channels, size, hidden, compiled).items():
+        model.to(device)
+        if "compile" in name:  # same arithmetic as the plain Enhanced stack
+            flops[name] = flops["fervid enhanced"]
+        else:
+            counter = FlopCounterMode(display=False)
+            with counter:
+                stack_step(model, clip, target)
+            flops[name] = counter.get_total_flops()
+        for precision in ("bfloat16",) if "compile" in name else ("float32", "bfloat16"):  # compiled: one dtype, one graph set
+            for layout in ("nchw", "cl") if precision == "bfloat16" and "compile" not in name else ("nchw",):
+                model_copy = model if layout == "nchw" else _copy(model).to(memory_format=torch.channels_last)
+
+                def run(m=model_copy, p=precision):
+                    with autocast(device, p):
+                        stack_step(m, clip, target)
+                    sync(device)
+
+                variants[name, precision, layout] = run
+    for run in variants.values():  # warm-up: oneDNN primitives, allocator
+        run()
+    times = {key: [] for key in variants}
+    for _ in range(repeats):
+        for key, run in variants.items():
+            start = time.perf_counter()
+            run()
+            times[key].append(time.perf_counter() - start)
+    rows = []
+    for (name, precision, layout), ts in times.items():
+        seconds = statistics.median(ts)
+        row = {"preset": preset, "model": name, "precision": precision, "layout": layout, "batch": batch,
+               "median_s": seconds, "gflops": flops[name] / seconds / 1e9}
+        row["share_of_peak"] = row["gflops"] / max(peaks[precision, "nchw"], peaks[precision, "cl"])
+        if ("peer", "float32", "nchw") in times and ("peer", "bfloat16", "nchw") in times:
+            row["x_peer_fp32"] = statistics.median(t / p for t, p in zip(ts, times["peer", "float32", "nchw"]))
+            row["x_peer_bf16"] = statistics.median(t / p for t, p in zip(ts, times["peer", "bfloat16", "nchw"]))
+        rows.append(row)
+    return rows
+
+
+def _copy(model: torch.nn.Module) -> torch.nn.Module:
+    import copy
+
+    return copy.deepcopy(model)
+
+
+def bench_training(preset: str, device: torch.device, auto: str) -> list[dict]:
+    batch = 2 if preset == "paper" and device.type == "cpu" else 8
+    steps = 1 if preset == "paper" and device.type == "cpu" else 3
+    rows = []
+    for precision in dict.fromkeys(("float32", auto)):
+        rows.append(train_step_rate(preset, batch, device, precision, steps))
+    rows.append(train_step_rate(preset, batch, device, auto, steps, channels_last=True))
+    return rows
+
+
+def bench_streaming(preset: str, precision: str, frames: int, detector) -> dict:
+    videos = find_videos([FIXTURES]) if FIXTURES.exists() else []
+    if not videos:
+        return {}
+    model = FourStreamNet(build_config(preset, "e")).eval()
+    predictor = Predictor(model, PreprocessSettings(face_size=model.config.face_size), preset, precision)
+    streamer = StreamingPredictor(predictor, 25.0, detector)
+    stream = list(frames_from(videos, frames + 16))
+    for frame in stream[:16]:
+        streamer.push(frame)
+    start = time.perf_counter()
+    for frame in stream[16:]:
+        streamer.push(frame)
+    seconds = time.perf_counter() - start
+    pipeline = FramePipeline(predictor.settings, detector)  # the same front end without the model
+    for frame in stream[:16]:
+        pipeline.push(frame)
+    start = time.perf_counter()
+    for frame in stream[16:]:
+        pipeline.push(frame)
+    front = time.perf_counter() - start
+    return {"preset": preset, "precision": precision, "frames": frames, "frames_per_s": frames / seconds,
+            "front_end_ms": 1000 * front / frames, "model_ms": 1000 * (seconds - front) / frames}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--presets", default="small,paper")
+    parser.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
+    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--repeats", type=int, default=5, help="stack repeats at the small preset (paper: 2)")
+    parser.add_argument("--skip", default="", help="comma list of parts to skip: stacks,train,stream")
+    parser.add_argument("--compile", action="store_true", help="also the Enhanced stack with compiled steps (slow to compile)")
+    parser.add_argument("--json")
+    args = parser.parse_args()
+    torch.set_num_threads(args.threads)
+    torch.set_flush_denormal(True)
+    device = torch.device(args.device)
+    auto = resolve_precision("auto", device)
+    skip = set(args.skip.split(","))
+    print(header(f"speed: precision and layout, {device.type}; auto = {describe('auto', device)}", args.threads))
+    peaks = conv_peaks(device)
+    print("## convolution peak, 3×3 128->128, 16×56×56, forward (GFLOP/s)")
+    for (precision, layout), gflops in peaks.items():
+        print(f"  {precision:<9} {layout:<5} {gflops:8.0f}")
+    out = {"peaks": {f"{p} {lay}": g for (p, lay), g in peaks.items()}, "stacks": [], "train": [], "stream": []}
+    presets = args.presets.split(",")
+    if "stacks" not in skip:
+        print("## ConvLSTM stacks, forward + backward")
+        print(f"  {'preset':<6} {'model':<21} {'precision':<9} {'layout':<6} {'s':>7} {'GFLOP/s':>8} {'% peak':>7} {'× peer fp32':>12} {'× peer bf16':>12}")
+        for preset in presets:
+            for row in bench_stacks(preset, device, args.repeats if preset == "small" else 2, peaks,
+                                    args.compile and preset == "small"):
+                out["stacks"].append(row)
+                ratios = (f"{row['x_peer_fp32']:>12.2f} {row['x_peer_bf16']:>12.2f}" if "x_peer_fp32" in row else "")
+                print(f"  {preset:<6} {row['model']:<21} {row['precision']:<9} {row['layout']:<6} {row['median_s']:7.3f} "
+                      f"{row['gflops']:8.0f} {100 * row['share_of_peak']:6.0f}% {ratios}", flush=True)
+        print("  targets: Enhanced float32 ≤ 1.15× peer fp32; best precision ≤ 0.25× peer fp32, ≤ 0.7× peer bf16, "
+              "≥ 25% of the bfloat16 peak at the paper preset")
+    if "train" not in skip:
+        print("## four-stream training step, configuration (e)")
+        for preset in presets:
+            for row in bench_training(preset, device, auto):
+                out["train"].append(row)
+                layout = "channels-last ResNets" if row["channels_last"] else "NCHW"
+                print(f"  {preset:<6} batch {row['batch']:>2} {row['precision']:<9} {layout:<22} {row['clips_per_s']:7.2f} clips/s "
+                      f"({row['gflop_per_clip']:.1f} GFLOP/clip, {row['achieved_gflops']:.0f} GFLOP/s)", flush=True)
+    if "stream" not in skip:
+        print(f"## streaming prediction, configuration (e), {auto} (auto)")
+        detector = BlazeFace()
+        for preset in presets:
+            row = bench_streaming(preset, auto, 200 if preset == "small" else 24, detector)
+            if row:
+                out["stream"].append(row)
+                print(f"  {preset:<6} {row['frames_per_s']:7.1f} frames/s over {row['frames']} frames: per frame "
+                      f"{row['front_end_ms']:.1f} ms face + crop + flow, {row['model_ms']:.1f} ms model", flush=True)
+        print("  target: ≥ 100 frames/s at the small preset")
+    if args.json:
+        with open(args.json, "w") as f:
+            json.dump(out, f, indent=1)
+
+
+if __name__ == "__main__":
+    main()
