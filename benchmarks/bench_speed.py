@@ -145,6 +145,32 @@ def _copy(model: torch.nn.Module) -> torch.nn.Module:
     return copy.deepcopy(model)
 
 
+def profile_stack(preset: str, device: torch.device, precision: str, top: int = 6) -> list[tuple[str, float]]:
+    """Where the Enhanced stack's forward + backward spends its time: (op, share of the
+    total self time), the ops that limit it."""
+    from torch.profiler import ProfilerActivity, profile
+
+    batch, frames, channels, size, hidden = STACKS[preset]
+    model = stack_models(channels, size, hidden, False)["fervid enhanced"].to(device)
+    clip = torch.randn(batch, frames, channels, size, size, device=device)
+    target = torch.randn(batch, hidden, size, size, device=device)
+
+    def run():
+        with autocast(device, precision):
+            stack_step(model, clip, target)
+        sync(device)
+
+    run()
+    activities = [ProfilerActivity.CPU] + ([ProfilerActivity.CUDA] if device.type == "cuda" else [])
+    with profile(activities=activities) as prof:
+        run()
+    events = [e for e in prof.key_averages() if e.key.startswith("aten::")]
+    attr = "self_device_time_total" if device.type == "cuda" else "self_cpu_time_total"
+    total = sum(getattr(e, attr) for e in events) or 1
+    ranked = sorted(events, key=lambda e: getattr(e, attr), reverse=True)[:top]
+    return [(e.key, getattr(e, attr) / total) for e in ranked]
+
+
 def bench_training(preset: str, device: torch.device, auto: str) -> list[dict]:
     batch = 2 if preset == "paper" and device.type == "cpu" else 8
     steps = 1 if preset == "paper" and device.type == "cpu" else 3
@@ -214,6 +240,13 @@ def main() -> None:
                       f"{row['gflops']:8.0f} {100 * row['share_of_peak']:6.0f}% {ratios}", flush=True)
         print("  targets: Enhanced float32 ≤ 1.15× peer fp32; best precision ≤ 0.25× peer fp32, ≤ 0.7× peer bf16, "
               "≥ 25% of the bfloat16 peak at the paper preset")
+        bf16_gain = max(peaks["bfloat16", "nchw"], peaks["bfloat16", "cl"]) / max(peaks["float32", "nchw"], peaks["float32", "cl"])
+        print(f"  limits: this device's bfloat16 peak is {bf16_gain:.1f}× its float32 peak, which bounds any stack's "
+              "bfloat16 speed-up over float32 at the same efficiency")
+        for preset in presets:
+            shares = profile_stack(preset, device, auto)
+            print(f"  where the Enhanced stack's time goes ({preset}, {auto}): "
+                  + ", ".join(f"{name.removeprefix('aten::')} {100 * share:.0f}%" for name, share in shares), flush=True)
     if "train" not in skip:
         print("## four-stream training step, configuration (e)")
         for preset in presets:

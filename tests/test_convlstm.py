@@ -10,6 +10,7 @@ from fervid.models.convlstm import (
     ConvLSTMConfig,
     ConvLSTMState,
     EnhancedConvLSTMCell,
+    compile_steps,
 )
 
 B, C, CH, H, W = 2, 3, 8, 10, 12
@@ -285,3 +286,22 @@ def test_stack_gradients_reach_every_parameter_and_every_frame(cell):
         assert p.grad is not None and p.grad.abs().sum() > 0, f"{name} receives no gradient"
     per_frame = clip.grad.abs().sum(dim=(0, 2, 3, 4))
     assert torch.all(per_frame > 0), f"some frames get no gradient: {per_frame}"
+
+
+def test_compiled_steps_compute_the_same():
+    """torch.compile of the per-step work (inductor, as on CUDA) gives the eager results:
+    outputs and gradients, through t = 0, t = 1 and t >= 2."""
+    torch.manual_seed(7)
+    config = ConvLSTMConfig(hidden_channels=(8,), kernel_sizes=(3,), norm_groups=2)
+    eager = ConvLSTM(C, (H, W), config)
+    compiled = ConvLSTM(C, (H, W), config)
+    compiled.load_state_dict(eager.state_dict())
+    compile_steps(compiled)
+    x = torch.randn(B, 3, C, H, W)
+    outputs = []
+    for stack in (eager, compiled):
+        out, _ = stack(x)
+        out.square().sum().backward()
+        outputs.append((out.detach(), stack.cells[0].hidden_conv.weight.grad))
+    torch.testing.assert_close(outputs[1][0], outputs[0][0], atol=1e-5, rtol=1e-4)
+    torch.testing.assert_close(outputs[1][1], outputs[0][1], atol=1e-4, rtol=1e-4)

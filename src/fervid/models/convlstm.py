@@ -300,7 +300,7 @@ class ConvLSTM(nn.Module):
         return out, new_state
 
 
-def compile_steps(stack: ConvLSTM) -> ConvLSTM:
+def compile_steps(stack: ConvLSTM, **compile_options) -> ConvLSTM:
     """Fuse each cell's per-step work (hidden convolution, gate arithmetic, cell state,
     GroupNorm) with ``torch.compile``; the input projections stay batched over frames.
     Shapes are static, so each cell compiles up to three graphs (t = 0, t = 1, t ≥ 2).
@@ -309,5 +309,5 @@ def compile_steps(stack: ConvLSTM) -> ConvLSTM:
     if not hasattr(torch, "compile"):
         return stack
     for cell in stack.cells:
-        cell.step = torch.compile(cell.step, dynamic=False)
+        cell.step = torch.compile(cell.step, dynamic=False, **compile_options)
     return stack
