@@ -88,7 +88,8 @@ def test_outputs_follow_the_schema_and_frame_rate(model_dir, tmp_path):
     video = write_video(tmp_path / "clip one.avi", face_frames(33, 160, 120), fps=12.5)
     result = predict_video(video, model_dir, tmp_path / "out", annotate=True)
     doc = json.loads((tmp_path / "out" / "clip one.json").read_text())
-    assert set(doc) == {"video", "fps", "frames", "label", "probs", "clips"}
+    assert set(doc) == {"video", "model", "precision", "fps", "frames", "label", "probs", "clips"}
+    assert doc["precision"] in ("float32", "bfloat16") and doc["model"].endswith("model")
     assert doc["fps"] == 12.5 and doc["frames"] == 33 and doc["label"] in EXPRESSIONS
     assert sum(doc["probs"].values()) == pytest.approx(1, abs=1e-4)
     assert [c["start_frame"] for c in doc["clips"]] == [0, 8, 16]

@@ -144,6 +144,8 @@ class VideoPrediction:
     fps: float
     frames: int
     clips: list[ClipPrediction] = field(default_factory=list)
+    model: str = ""  # the weights that made it
+    precision: str = ""  # float32 or bfloat16 (resolved)
 
     @property
     def probs(self) -> np.ndarray | None:
@@ -160,6 +162,8 @@ class VideoPrediction:
         probs = self.probs
         return {
             "video": self.video,
+            "model": self.model,
+            "precision": self.precision,
             "fps": self.fps,
             "frames": self.frames,
             "label": self.label,
@@ -187,7 +191,7 @@ def predict_arrays(predictor: Predictor, arrays: dict[str, np.ndarray], video: s
     n = int(arrays["n_frames"])
     detected = arrays["detected"][:n]
     first_face = int(np.argmax(detected)) if detected.any() else None
-    result = VideoPrediction(video, float(arrays["fps"]), n)
+    result = VideoPrediction(video, float(arrays["fps"]), n, model=predictor.source, precision=predictor.precision)
     starts = arrays["clip_starts"]
     lost = arrays["lost"][:n]  # real frames only: padding is not "no face"
     usable = [c for c, st in enumerate(starts) if _has_face(lost[st : st + s.clip_len], st, first_face)]
