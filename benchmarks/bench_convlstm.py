@@ -32,14 +32,21 @@ SETTINGS = {
 KERNELS = (5, 5, 3, 3)  # paper, section 3.1
 
 
-def build_models(in_channels: int, size: int, hidden: int) -> dict[str, torch.nn.Module]:
-    models = {}
+def peer_stack(in_channels: int, hidden: int) -> torch.nn.Module | None:
+    """The peer's 4-layer stack (fused gate convolution, no peepholes), or None if not installed."""
     try:
         from conv_lstm import ConvLSTM as PeerConvLSTM
     except ImportError:
         print("# peer missing: `pip install conv-lstm` to compare against it", file=sys.stderr)
-    else:
-        models["peer conv-lstm"] = PeerConvLSTM(in_channels, [hidden] * 4, list(KERNELS), 4, True, True, False)
+        return None
+    return PeerConvLSTM(in_channels, [hidden] * 4, list(KERNELS), 4, True, True, False)
+
+
+def build_models(in_channels: int, size: int, hidden: int) -> dict[str, torch.nn.Module]:
+    models = {}
+    peer = peer_stack(in_channels, hidden)
+    if peer is not None:
+        models["peer conv-lstm"] = peer
     for cell in ("conventional", "enhanced"):
         for peephole in ("position", "none"):
             config = ConvLSTMConfig(cell=cell, hidden_channels=(hidden,) * 4, kernel_sizes=KERNELS, peephole=peephole)

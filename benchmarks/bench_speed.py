@@ -20,17 +20,17 @@ Models are timed interleaved, repeat by repeat, so machine noise hits all alike.
 from __future__ import annotations
 
 import argparse
+import copy
 import json
 import statistics
-import sys
 import time
 
 import torch
 from torch.utils.flop_counter import FlopCounterMode
 
-from bench_convlstm import KERNELS, step as stack_step
+from bench_convlstm import KERNELS, peer_stack, step as stack_step
 from bench_stream import FIXTURES, frames_from
-from bench_train import train_step_rate
+from bench_train import sync, train_step_rate
 from common import header
 
 from fervid.faces import BlazeFace
@@ -68,19 +68,11 @@ def conv_peaks(device: torch.device, repeats: int = 4) -> dict[tuple[str, str], 
     return peaks
 
 
-def sync(device: torch.device) -> None:
-    if device.type == "cuda":
-        torch.cuda.synchronize()
-
-
 def stack_models(in_channels: int, size: int, hidden: int, compiled: bool) -> dict[str, torch.nn.Module]:
     models = {}
-    try:
-        from conv_lstm import ConvLSTM as PeerConvLSTM
-    except ImportError:
-        print("# peer missing: `pip install conv-lstm` to compare against it", file=sys.stderr)
-    else:
-        models["peer"] = PeerConvLSTM(in_channels, [hidden] * 4, list(KERNELS), 4, True, True, False)
+    peer = peer_stack(in_channels, hidden)
+    if peer is not None:
+        models["peer"] = peer
     for cell in ("conventional", "enhanced"):
         config = ConvLSTMConfig(cell=cell, hidden_channels=(hidden,) * 4, kernel_sizes=KERNELS)
         models[f"fervid {cell}"] = ConvLSTM(in_channels, (size, size), config)
@@ -110,7 +102,7 @@ def bench_stacks(preset: str, device: torch.device, repeats: int, peaks: dict, c
             flops[name] = counter.get_total_flops()
         for precision in ("bfloat16",) if "compile" in name else ("float32", "bfloat16"):  # compiled: one dtype, one graph set
             for layout in ("nchw", "cl") if precision == "bfloat16" and "compile" not in name else ("nchw",):
-                model_copy = model if layout == "nchw" else _copy(model).to(memory_format=torch.channels_last)
+                model_copy = model if layout == "nchw" else copy.deepcopy(model).to(memory_format=torch.channels_last)
 
                 def run(m=model_copy, p=precision):
                     with autocast(device, p):
@@ -137,12 +129,6 @@ def bench_stacks(preset: str, device: torch.device, repeats: int, peaks: dict, c
             row["x_peer_bf16"] = statistics.median(t / p for t, p in zip(ts, times["peer", "bfloat16", "nchw"]))
         rows.append(row)
     return rows
-
-
-def _copy(model: torch.nn.Module) -> torch.nn.Module:
-    import copy
-
-    return copy.deepcopy(model)
 
 
 def profile_stack(preset: str, device: torch.device, precision: str, top: int = 6) -> list[tuple[str, float]]:
@@ -187,21 +173,18 @@ def bench_streaming(preset: str, precision: str, frames: int, detector) -> dict:
         return {}
     model = FourStreamNet(build_config(preset, "e")).eval()
     predictor = Predictor(model, PreprocessSettings(face_size=model.config.face_size), preset, precision)
-    streamer = StreamingPredictor(predictor, 25.0, detector)
     stream = list(frames_from(videos, frames + 16))
-    for frame in stream[:16]:
-        streamer.push(frame)
-    start = time.perf_counter()
-    for frame in stream[16:]:
-        streamer.push(frame)
-    seconds = time.perf_counter() - start
-    pipeline = FramePipeline(predictor.settings, detector)  # the same front end without the model
-    for frame in stream[:16]:
-        pipeline.push(frame)
-    start = time.perf_counter()
-    for frame in stream[16:]:
-        pipeline.push(frame)
-    front = time.perf_counter() - start
+
+    def seconds_after_warm_up(push) -> float:  # the first 16 frames open a window
+        for frame in stream[:16]:
+            push(frame)
+        start = time.perf_counter()
+        for frame in stream[16:]:
+            push(frame)
+        return time.perf_counter() - start
+
+    seconds = seconds_after_warm_up(StreamingPredictor(predictor, 25.0, detector).push)
+    front = seconds_after_warm_up(FramePipeline(predictor.settings, detector).push)  # the front end without the model
     return {"preset": preset, "precision": precision, "frames": frames, "frames_per_s": frames / seconds,
             "front_end_ms": 1000 * front / frames, "model_ms": 1000 * (seconds - front) / frames}
 
