@@ -253,7 +253,7 @@ def write_outputs(result: VideoPrediction, out_dir: str | os.PathLike, arrays: d
     write_rows(paths["csv"], [
         {"clip": c.index, "start_frame": c.start_frame, "end_frame": c.end_frame, "start_s": f"{c.start_s:.4f}",
          "end_s": f"{c.end_s:.4f}", "face_share": f"{c.face_share:.3f}", "label": c.label,
-         **{k: ("" if c.probs is None else f"{p:.6f}") for k, p in zip(EXPRESSIONS, c.probs if c.probs is not None else [0] * 6)}}
+         **({k: "" for k in EXPRESSIONS} if c.probs is None else {k: f"{p:.6f}" for k, p in zip(EXPRESSIONS, c.probs)})}
         for c in result.clips
     ])
     times = np.array([(c.start_s + c.end_s) / 2 for c in result.clips])

@@ -344,8 +344,9 @@ def train(
 
     for epoch in range(start_epoch, config.epochs):
         model.train()
-        global_sizes = [len(b) for b in epoch_batches(epoch)]
-        batches = [b[ddp.rank :: ddp.world] for b in epoch_batches(epoch)]
+        this_epoch = epoch_batches(epoch)
+        global_sizes = [len(b) for b in this_epoch]
+        batches = [b[ddp.rank :: ddp.world] for b in this_epoch]
         loader = DataLoader(
             train_clips,
             batch_sampler=batches,
