@@ -13,13 +13,12 @@ ratios are medians of per-repeat ratios.
 from __future__ import annotations
 
 import argparse
-import json
 import statistics
 import sys
 
 import torch
 
-from common import header, time_call
+from common import header, save_json, time_call
 
 from fervid.models.convlstm import ConvLSTM, ConvLSTMConfig
 
@@ -113,9 +112,7 @@ def main() -> None:
             ratio = f"{row['ratio_to_peer']:.2f}" if "ratio_to_peer" in row else "-"
             print(f"{row['model']:<40}{preset:>7}{shape:>24}{row['median_s']:>10.3f}{row['clips_per_s']:>9.1f}{ratio:>8}")
     print("# targets (issue 2, small preset, 2 threads): conventional ≤ 1.00× peer, Enhanced ≤ 1.15× peer")
-    if args.json:
-        with open(args.json, "w") as f:
-            json.dump(rows, f, indent=2)
+    save_json(args.json, rows)
 
 
 if __name__ == "__main__":

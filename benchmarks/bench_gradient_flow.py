@@ -13,12 +13,11 @@ mean ± SD over seeds, and ‖dL/dx_1‖ / ‖dL/dx_16‖, the share that surviv
 from __future__ import annotations
 
 import argparse
-import json
 import statistics
 
 import torch
 
-from common import header
+from common import header, save_json
 
 from fervid.models.convlstm import ConvLSTM, ConvLSTMConfig
 
@@ -60,9 +59,7 @@ def main() -> None:
     conv1 = statistics.mean(r[0] for r in results["conventional"])
     enh1 = statistics.mean(r[0] for r in results["enhanced"])
     print(f"# ‖dL/dx_1‖ Enhanced / conventional: {enh1 / conv1:.3g}× (absolute norms also carry each stack's output scale; x_1 / x_16 does not)")
-    if args.json:
-        with open(args.json, "w") as f:
-            json.dump(results, f)
+    save_json(args.json, results)
 
 
 if __name__ == "__main__":

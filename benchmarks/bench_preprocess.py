@@ -13,7 +13,6 @@ Default videos: the six eNTERFACE'05 fixture clips in ../shared/fixtures/enterfa
 from __future__ import annotations
 
 import argparse
-import json
 import tempfile
 import time
 from pathlib import Path
@@ -21,7 +20,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from common import header
+from common import header, save_json
 
 from fervid.cache import preprocess
 from fervid.clips import clip_starts
@@ -103,8 +102,7 @@ def main() -> None:
             rows.append({"face_size": face_size, "stage": f"end to end, {workers} workers", "frames_per_s": rate})
             print(f"face {face_size:>3}  {'end to end, ' + str(workers) + ' worker' + 's' * (workers > 1):<22}{rate:>9.0f} frames/s  ({n} frames)")
     print("# target (issue 3): end to end ≥ 50 frames/s for 720×576 input on 2 cores")
-    if args.json:
-        Path(args.json).write_text(json.dumps(rows, indent=1))
+    save_json(args.json, rows)
 
 
 if __name__ == "__main__":

@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import argparse
 import copy
-import json
 import statistics
 import time
 
@@ -31,7 +30,7 @@ from torch.utils.flop_counter import FlopCounterMode
 from bench_convlstm import KERNELS, peer_stack, step as stack_step
 from bench_stream import FIXTURES, frames_from
 from bench_train import sync, train_step_rate
-from common import header
+from common import header, save_json
 
 from fervid.faces import BlazeFace
 from fervid.models.convlstm import ConvLSTM, ConvLSTMConfig, compile_steps
@@ -248,9 +247,7 @@ def main() -> None:
                 print(f"  {preset:<6} {row['frames_per_s']:7.1f} frames/s over {row['frames']} frames: per frame "
                       f"{row['front_end_ms']:.1f} ms face + crop + flow, {row['model_ms']:.1f} ms model", flush=True)
         print("  target: ≥ 100 frames/s at the small preset")
-    if args.json:
-        with open(args.json, "w") as f:
-            json.dump(out, f, indent=1)
+    save_json(args.json, out)
 
 
 if __name__ == "__main__":

@@ -10,13 +10,12 @@ from __future__ import annotations
 
 import argparse
 import itertools
-import json
 import time
 from pathlib import Path
 
 import torch
 
-from common import header
+from common import header, save_json
 
 from fervid.faces import BlazeFace
 from fervid.models.fourstream import FourStreamNet, build_config
@@ -69,8 +68,7 @@ def main() -> None:
         rows.append(row)
         print(f"{preset:<6} {row['frames_per_s']:7.1f} frames/s ({row['ms_per_frame']:.1f} ms/frame, {n} frames, {clips} clip predictions)")
     print("# target (issue 6): ≥ 25 frames/s for the small preset on 2 cores")
-    if args.json:
-        Path(args.json).write_text(json.dumps(rows, indent=1))
+    save_json(args.json, rows)
 
 
 if __name__ == "__main__":

@@ -11,13 +11,12 @@ run. On CUDA the same figures, plus the peak memory of the paper preset at batch
 from __future__ import annotations
 
 import argparse
-import json
 import time
 
 import torch
 from torch.utils.flop_counter import FlopCounterMode
 
-from common import header
+from common import header, save_json
 
 from fervid.demo import random_inputs
 from fervid.models.fourstream import FourStreamNet, build_config
@@ -110,9 +109,7 @@ def main() -> None:
         memory = f", peak memory {row['peak_memory_gib']:.1f} GiB" if "peak_memory_gib" in row else ""
         print(f"{preset:<6} batch {batch:>2}: {row['clips_per_s']:7.2f} clips/s, {row['s_per_step']:7.2f} s/step, "
               f"{row['gflop_per_clip']:7.1f} GFLOP/clip, {row['achieved_gflops']:6.0f} GFLOP/s = {100 * row['share_of_peak']:.0f}% of peak{memory}")
-    if args.json:
-        with open(args.json, "w") as f:
-            json.dump({"peak_gflops": peak / 1e9, "rows": rows}, f, indent=1)
+    save_json(args.json, {"peak_gflops": peak / 1e9, "rows": rows})
 
 
 if __name__ == "__main__":

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import platform
 import statistics
@@ -41,3 +42,10 @@ def time_call(fn, repeats: int) -> list[float]:
 
 def median(xs: list[float]) -> float:
     return statistics.median(xs)
+
+
+def save_json(path: str | None, data) -> None:
+    """Write the figures to ``path`` (a script's ``--json``); nothing when it is not given."""
+    if path:
+        with open(path, "w") as f:
+            json.dump(data, f, indent=1)
