@@ -36,7 +36,7 @@ from fervid.faces import BlazeFace
 from fervid.models.convlstm import ConvLSTM, ConvLSTMConfig, compile_steps
 from fervid.models.fourstream import FourStreamNet, build_config
 from fervid.precision import autocast, describe, resolve_precision
-from fervid.predict import Predictor, StreamingPredictor
+from fervid.predict import Predictor, StreamingPredictor, stream_frames
 from fervid.preprocess import FramePipeline, PreprocessSettings
 from fervid.video import find_videos
 
@@ -184,8 +184,14 @@ def bench_streaming(preset: str, precision: str, frames: int, detector) -> dict:
 
     seconds = seconds_after_warm_up(StreamingPredictor(predictor, 25.0, detector).push)
     front = seconds_after_warm_up(FramePipeline(predictor.settings, detector).push)  # the front end without the model
+    # stream_frames (what `fervid stream` runs): the front end a thread ahead of the model.
+    start = time.perf_counter()
+    for _ in stream_frames(predictor, stream, 25.0, detector, pipelined=True):
+        pass
+    pipelined = time.perf_counter() - start
     return {"preset": preset, "precision": precision, "frames": frames, "frames_per_s": frames / seconds,
-            "front_end_ms": 1000 * front / frames, "model_ms": 1000 * (seconds - front) / frames}
+            "front_end_ms": 1000 * front / frames, "model_ms": 1000 * (seconds - front) / frames,
+            "pipelined_frames_per_s": len(stream) / pipelined}
 
 
 def main() -> None:
@@ -245,8 +251,10 @@ def main() -> None:
             if row:
                 out["stream"].append(row)
                 print(f"  {preset:<6} {row['frames_per_s']:7.1f} frames/s over {row['frames']} frames: per frame "
-                      f"{row['front_end_ms']:.1f} ms face + crop + flow, {row['model_ms']:.1f} ms model", flush=True)
-        print("  target: ≥ 100 frames/s at the small preset")
+                      f"{row['front_end_ms']:.1f} ms face + crop + flow, {row['model_ms']:.1f} ms model; "
+                      f"front end a thread ahead (fervid stream): {row['pipelined_frames_per_s']:.1f} frames/s", flush=True)
+        print("  target: ≥ 100 frames/s at the small preset. Limit: the model's convolutions, two windows × two\n"
+              "  ConvLSTM streams × 4 layers per frame, and the front end's BlazeFace (~4 ms), on 2 cores")
     save_json(args.json, out)
 
 

@@ -15,7 +15,7 @@ from fervid.cli import main
 from fervid.labels import EXPRESSIONS
 from fervid.models.fourstream import PRESETS, with_ablation
 from fervid.models.resnet import ResNetConfig
-from fervid.predict import NO_FACE, StreamingPredictor, load_predictor, predict_video
+from fervid.predict import NO_FACE, Predictor, StreamingPredictor, load_predictor, predict_video, stream_frames
 from fervid.preprocess import PreprocessSettings
 from fervid.train import TrainConfig, train
 from fervid.video import VideoError, read_video
@@ -66,6 +66,37 @@ def test_offline_and_streaming_agree(model_dir, tmp_path, precision):
             np.testing.assert_allclose(a.probs, b.probs, atol=1e-4)
         else:  # bfloat16 keeps 8 bits of mantissa; batches of other sizes round differently
             np.testing.assert_allclose(a.probs, b.probs, atol=2e-2)
+
+
+def test_pipelined_front_end_gives_the_same_predictions(model_dir):
+    """stream_frames runs face detection and flow a thread ahead of the model: same clips,
+    same probabilities, same order as running them one after the other."""
+    predictor = load_predictor(model_dir, precision="float32")
+    frames = list(face_frames(40, 200, 150, seed=3))
+    plain = list(stream_frames(predictor, frames, 20.0, pipelined=False))
+    piped = list(stream_frames(predictor, frames, 20.0, pipelined=True))
+    assert [c.start_frame for c in piped] == [c.start_frame for c in plain] == [0, 8, 16, 24]
+    for a, b in zip(plain, piped):
+        np.testing.assert_array_equal(a.probs, b.probs)
+
+
+def test_front_end_error_reaches_the_caller_from_the_worker_thread(model_dir):
+    predictor = load_predictor(model_dir, precision="float32")
+
+    def frames():
+        yield from face_frames(10, 200, 150, seed=3)
+        raise VideoError("camera.avi: frame 10 could not be decoded")
+
+    with pytest.raises(VideoError, match="camera.avi: frame 10"):
+        list(stream_frames(predictor, frames(), 20.0, pipelined=True))
+
+
+def test_predictor_resolves_auto_precision(model_dir):
+    predictor = load_predictor(model_dir, precision="float32")
+    made = Predictor(predictor.model, predictor.settings, "x", "auto")
+    assert made.precision in ("float32", "bfloat16")
+    with pytest.raises(ValueError, match="precision must be one of"):
+        Predictor(predictor.model, predictor.settings, "x", "half")
 
 
 def test_short_video_one_clip_offline_and_streaming(model_dir, tmp_path):

@@ -67,6 +67,9 @@ def clip_set(n_per_class=2, seed=0, streams=None, corrupt=False):
 
 
 CONFIG = TrainConfig(epochs=3, batch_size=4, lr=0.05, warmup_epochs=0.5, precision="float32")
+# With mirroring, so that its random draws are checked for exact resume and for DDP. (The fake
+# videos' label is a flow direction, which a mirror changes: not for the learning test.)
+MIRRORED = dataclasses.replace(CONFIG, mirror=0.5)
 
 
 def test_learns_and_writes_its_files(tmp_path):
@@ -87,7 +90,7 @@ def test_learns_and_writes_its_files(tmp_path):
 
 
 def test_resume_after_a_kill_gives_the_same_weights(tmp_path, monkeypatch):
-    whole, _ = train(tiny_model("d"), CONFIG, clip_set(), tmp_path / "whole", progress=False)
+    whole, _ = train(tiny_model("d"), MIRRORED, clip_set(), tmp_path / "whole", progress=False)
 
     real_bar = train_module.progress_bar
     updates = []
@@ -103,10 +106,10 @@ def test_resume_after_a_kill_gives_the_same_weights(tmp_path, monkeypatch):
 
     monkeypatch.setattr(train_module, "progress_bar", lambda *a, **k: KilledBar())
     with pytest.raises(KeyboardInterrupt):
-        train(tiny_model("d"), CONFIG, clip_set(), tmp_path / "killed", progress=False)
+        train(tiny_model("d"), MIRRORED, clip_set(), tmp_path / "killed", progress=False)
     assert json.loads((tmp_path / "killed" / "checkpoint.json").read_text())["epoch"] == 1
     monkeypatch.setattr(train_module, "progress_bar", real_bar)
-    resumed, history = train(tiny_model("d"), CONFIG, clip_set(), tmp_path / "killed", progress=False)
+    resumed, history = train(tiny_model("d"), MIRRORED, clip_set(), tmp_path / "killed", progress=False)
     assert [row["epoch"] for row in history] == [1, 2, 3]
     for (name, a), b in zip(whole.state_dict().items(), resumed.state_dict().values()):
         torch.testing.assert_close(a, b, rtol=0, atol=0, msg=name)
@@ -155,10 +158,10 @@ DDP_SCRIPT = textwrap.dedent(
     import json, sys
     sys.path.insert(0, {tests!r})
     import torch
-    from test_train import CONFIG, clip_set, tiny_model
+    from test_train import MIRRORED, clip_set, tiny_model
     from fervid.train import train
     torch.set_num_threads(1)
-    _, history = train(tiny_model("c"), CONFIG, clip_set(), {out!r}, progress=False)
+    _, history = train(tiny_model("c"), MIRRORED, clip_set(), {out!r}, progress=False)
     if torch.distributed.is_initialized():
         torch.distributed.destroy_process_group()
     json.dump(history, open({out!r} + "/history.json", "w"))
@@ -167,7 +170,8 @@ DDP_SCRIPT = textwrap.dedent(
 
 
 def test_two_process_ddp_on_cpu_matches_one_process(tmp_path):
-    """torchrun, gloo backend, 2 processes: each global batch of 4 split 2 + 2."""
+    """torchrun, gloo backend, 2 processes: each global batch of 4 split 2 + 2 (with
+    mirroring: each rank mirrors the clips of its share that one process would)."""
     tests = str(Path(__file__).parent)
     results = {}
     for procs in (1, 2):

@@ -39,6 +39,8 @@ def _add_training_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--weight-decay", type=float, default=d.weight_decay)
     p.add_argument("--seed", type=int, default=d.seed)
     p.add_argument("--clips-per-video", type=int, default=None, help="clips drawn per video and epoch (default: all)")
+    p.add_argument("--mirror", type=float, default=d.mirror,
+                   help="probability of mirroring a training clip left-right (flow dx negated); not in the paper")
     p.add_argument("--precision", choices=PRECISIONS, default=d.precision, help="auto: bfloat16 where the device runs it natively")
     p.add_argument("--compile", action="store_true", help="torch.compile the model")
     p.add_argument("--device", default=d.device)
@@ -172,7 +174,7 @@ def _run(args: argparse.Namespace) -> int:
 
         config = TrainConfig(
             epochs=args.epochs, batch_size=args.batch_size, lr=args.lr, weight_decay=args.weight_decay, seed=args.seed,
-            clips_per_video=args.clips_per_video,
+            clips_per_video=args.clips_per_video, mirror=args.mirror,
             precision=args.precision, compile=args.compile, device=args.device, loader_workers=args.loader_workers,
         )
         configs = args.configs if args.command == "crossval" else (args.ablation,)

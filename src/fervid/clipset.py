@@ -49,6 +49,23 @@ def clip_inputs(arrays: dict[str, np.ndarray], clip: int, clip_len: int, streams
     return inputs
 
 
+def mirror(inputs: dict[str, torch.Tensor], flip: torch.Tensor) -> dict[str, torch.Tensor]:
+    """Left-right mirror the batch items where ``flip`` (B,) is true: every stream's W axis
+    reversed, and the flow's x component (channel 0) negated, since mirrored motion to the
+    right is motion to the left. Faces and their expressions are near-symmetric, so a
+    mirrored clip is another plausible clip with the same label (training augmentation)."""
+    out = {}
+    for name, x in inputs.items():  # (B, T, C, S, S) or (B, C, S, S)
+        mirrored = x.flip(-1)
+        if name.startswith("flow"):
+            sign = torch.ones(x.shape[-3], 1, 1, dtype=x.dtype, device=x.device)
+            sign[0] = -1.0  # dx
+            mirrored = mirrored * sign
+        where = flip.to(x.device).view(-1, *([1] * (x.ndim - 1)))
+        out[name] = torch.where(where, mirrored, x)
+    return out
+
+
 class ClipSet(Dataset):
     """Every clip of every video. ``videos``: (key, label) pairs.
 

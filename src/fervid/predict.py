@@ -23,10 +23,12 @@ face, or that starts before the first face was found, gets no prediction
 from __future__ import annotations
 
 import os
+import threading
 from collections import deque
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from queue import Empty, Queue
 
 import cv2
 import numpy as np
@@ -39,7 +41,7 @@ from .labels import EXPRESSIONS
 from .models.convlstm import ConvLSTMState
 from .models.fourstream import CLIP_STREAMS, DYNAMIC_STREAMS, FourStreamNet
 from .precision import autocast, resolve_precision
-from .preprocess import FramePipeline, PreprocessSettings, clip_dynamic_images, preprocess_video
+from .preprocess import FramePipeline, FrameResult, PreprocessSettings, clip_dynamic_images, preprocess_video
 from .atomic import write_atomically, write_json, write_rows
 from .progress import progress_bar
 from .report import plot_timeline
@@ -57,7 +59,10 @@ class Predictor:
     model: FourStreamNet
     settings: PreprocessSettings
     source: str
-    precision: str = "float32"  # resolved: "float32" or "bfloat16" (fervid.precision)
+    precision: str = "float32"  # "float32", "bfloat16" or "auto" (fervid.precision), resolved here
+
+    def __post_init__(self) -> None:
+        self.precision = resolve_precision(self.precision, self.device)
 
     def autocast(self):
         return autocast(self.device, self.precision)
@@ -105,7 +110,7 @@ def load_predictor(path: str | os.PathLike, device: str = "cpu", precision: str 
             f"{where}: preprocessing makes {settings.face_size}×{settings.face_size} faces, the model reads "
             f"{model.config.face_size}×{model.config.face_size}"
         )
-    return Predictor(model.eval(), settings, str(base), resolve_precision(precision, device))
+    return Predictor(model.eval(), settings, str(base), precision)
 
 
 # ---------------------------------------------------------------- results
@@ -335,10 +340,14 @@ class StreamingPredictor:
         self.clip_streams = [s for s in CLIP_STREAMS if s in model.streams]
         self.dynamic_streams = [s for s in DYNAMIC_STREAMS if s in model.streams]
 
-    @torch.inference_mode()
     def push(self, frame: np.ndarray) -> ClipPrediction | None:
+        return self.push_face(self.pipeline.push(frame))
+
+    @torch.inference_mode()
+    def push_face(self, r: FrameResult) -> ClipPrediction | None:
+        """The model's half of ``push``: one frame already through ``self.pipeline``
+        (face crop and flow), so that the front end can run ahead in another thread."""
         s = self.settings
-        r = self.pipeline.push(frame)
         if r.detected and self.first_face is None:
             self.first_face = self.frame
         size = s.face_size
@@ -424,13 +433,56 @@ def _stack_states(states: list[list[ConvLSTMState] | None]) -> list[ConvLSTMStat
     return batch
 
 
-def stream_frames(predictor: Predictor, frames: Iterable[np.ndarray], fps: float) -> Iterator[ClipPrediction]:
-    """Predictions as soon as each clip window completes."""
-    streamer = StreamingPredictor(predictor, fps)
-    for frame in frames:
-        prediction = streamer.push(frame)
+def stream_frames(predictor: Predictor, frames: Iterable[np.ndarray], fps: float,
+                  detector: BlazeFace | None = None, pipelined: bool = True) -> Iterator[ClipPrediction]:
+    """Predictions as soon as each clip window completes. ``pipelined``: the front end
+    (decoding, face detection, alignment, flow: OpenCV, which releases the GIL) runs one
+    thread ahead of the model (PyTorch), so the two overlap; the results are the same
+    frame for frame, in the same order."""
+    streamer = StreamingPredictor(predictor, fps, detector)
+    faces = _run_ahead((streamer.pipeline.push(f) for f in frames), depth=4) if pipelined else map(streamer.pipeline.push, frames)
+    for face in faces:
+        prediction = streamer.push_face(face)
         if prediction is not None:
             yield prediction
     last = streamer.flush()
     if last is not None:
         yield last
+
+
+def _run_ahead(items: Iterator, depth: int) -> Iterator:
+    """``items``, computed by a worker thread up to ``depth`` ahead of the consumer; an
+    exception in the worker is raised in the consumer, where it would have been raised."""
+    done = object()
+    queue: Queue = Queue(maxsize=depth)
+    stop = threading.Event()
+
+    def work() -> None:
+        try:
+            for item in items:
+                if stop.is_set():
+                    return
+                queue.put((item, None))
+        except BaseException as error:  # handed to the consumer
+            queue.put((None, error))
+            return
+        queue.put((done, None))
+
+    worker = threading.Thread(target=work, name="fervid-front-end", daemon=True)
+    worker.start()
+    try:
+        while True:
+            item, error = queue.get()
+            if error is not None:
+                raise error
+            if item is done:
+                return
+            yield item
+    finally:
+        stop.set()
+        while worker.is_alive():  # unblock a worker waiting on a full queue
+            try:
+                queue.get_nowait()
+            except Empty:
+                pass
+            worker.join(timeout=0.05)

@@ -43,7 +43,7 @@ from torch.utils.data import DataLoader
 
 from .atomic import write_atomically, write_json, write_rows
 from .checkpoint import config_to_dict, save_model
-from .clipset import ClipSet
+from .clipset import ClipSet, mirror
 from .metrics import evaluate_predictions
 from .models.fourstream import FourStreamConfig, FourStreamNet
 from .precision import PRECISIONS, autocast, describe, resolve_precision
@@ -69,6 +69,9 @@ class TrainConfig:
     # Clips drawn per video and epoch (None: every clip, as the paper). Fewer clips per
     # epoch keep every subject in every epoch at a fraction of the cost (TSN-style sampling).
     clips_per_video: int | None = None
+    # Probability that a training clip is mirrored left-right (``clipset.mirror``), drawn
+    # from (seed, epoch, step) so that resume and DDP see the same draws. Not in the paper.
+    mirror: float = 0.0
     loader_workers: int = 0  # DataLoader worker processes
     seed: int = 0
     precision: str = "auto"  # "float32", "bfloat16" (autocast, float32 weights) or "auto" (fervid.precision)
@@ -78,6 +81,8 @@ class TrainConfig:
     def __post_init__(self) -> None:
         if self.precision not in PRECISIONS:
             raise ValueError(f"precision must be one of {PRECISIONS}, got {self.precision!r}")
+        if not 0.0 <= self.mirror <= 1.0:
+            raise ValueError(f"mirror is a probability in [0, 1], got {self.mirror}")
         if self.epochs < 1 or self.batch_size < 1:
             raise ValueError("epochs and batch_size must be positive")
 
@@ -358,6 +363,10 @@ def train(
         start = time.perf_counter()
         loss_sum = correct = seen = 0.0
         for step, (inputs, labels, _) in enumerate(loader):
+            if config.mirror:
+                draws = torch.rand(global_sizes[step], generator=torch.Generator().manual_seed(
+                    (config.seed * 100_003 + epoch) * 100_003 + step))
+                inputs = mirror(inputs, draws[ddp.rank :: ddp.world] < config.mirror)
             inputs, labels = _to(inputs, device), labels.to(device)
             with autocast(device, precision):
                 logits = net(inputs)
