@@ -18,7 +18,8 @@ from fervid.clipset import ClipSet
 from fervid.labels import EXPRESSIONS
 from fervid.models.fourstream import build_config
 from fervid.models.resnet import ResNetConfig
-from fervid.train import TrainConfig, TrainingDiverged, evaluate, train
+from fervid.precision import resolve_precision
+from fervid.train import TrainConfig, TrainingDiverged, evaluate, settings_fingerprint, train
 
 SIZE = 16
 
@@ -120,6 +121,16 @@ def test_resume_with_other_settings_is_refused(tmp_path):
     train(tiny_model("c"), one_epoch, clip_set(), tmp_path, progress=False)
     with pytest.raises(ValueError, match="other settings"):
         train(tiny_model("c"), dataclasses.replace(one_epoch, lr=0.5), clip_set(), tmp_path, progress=False)
+
+
+def test_fingerprint_holds_the_precision_auto_resolved_to():
+    """Resuming an "auto" run where auto means another precision is refused, not silent."""
+    model = tiny_model("c")
+    resolved = resolve_precision("auto", torch.device("cpu"))
+    other = "float32" if resolved == "bfloat16" else "bfloat16"
+    auto = settings_fingerprint(model, dataclasses.replace(CONFIG, precision="auto"), None)
+    assert auto == settings_fingerprint(model, dataclasses.replace(CONFIG, precision=resolved), None)
+    assert auto != settings_fingerprint(model, dataclasses.replace(CONFIG, precision=other), None)
 
 
 def test_nan_loss_stops_with_a_clear_error(tmp_path):

@@ -423,8 +423,11 @@ def train(
 
 
 def settings_fingerprint(model_config: FourStreamConfig, config: TrainConfig, extra: dict | None) -> str:
-    """A hash of everything that shapes the result (not loader_workers, which does not)."""
+    """A hash of everything that shapes the result (not loader_workers, which does not).
+    The precision enters as resolved on this machine: a run begun in bfloat16 under "auto"
+    is not resumed in float32 on a machine where "auto" means float32."""
     train = {k: v for k, v in config_to_dict(config).items() if k != "loader_workers"}
+    train["precision"] = resolve_precision(config.precision, resolve_device(config.device))
     blob = json.dumps({"model": config_to_dict(model_config), "train": train, "extra": extra or {}}, sort_keys=True, default=str)
     return hashlib.sha256(blob.encode()).hexdigest()[:16]
 
