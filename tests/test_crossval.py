@@ -66,3 +66,41 @@ def test_folds_are_subject_disjoint_and_outputs_complete(manifest, tmp_path, mon
 def test_unknown_configuration_is_refused(manifest, tmp_path):
     with pytest.raises(ValueError, match="Table 2"):
         crossval(manifest, tmp_path, ablations=("x",))
+
+
+TORCHRUN_SCRIPT = """
+import json, os, sys
+sys.path.insert(0, {tests!r})
+import torch
+import fervid.crossval as cv
+from test_crossval import TINY
+from fervid.train import TrainConfig
+torch.set_num_threads(1)
+real = cv.preprocess
+def counted(*args, **kwargs):
+    open({calls!r} + os.environ["RANK"], "w").write("preprocessed")
+    return real(*args, **kwargs)
+cv.preprocess = counted
+summary = cv.crossval({manifest!r}, {out!r}, preset=TINY, ablations=("c",), k=3, folds=[0],
+                      train_config=TrainConfig(epochs=1, batch_size=4), cache_root={cache!r}, progress=False)
+json.dump(summary["table"]["c"]["videos"], open({out!r} + "/videos" + os.environ["RANK"], "w"))
+"""
+
+
+def test_torchrun_crossval_preprocesses_on_rank_0_only(manifest, tmp_path):
+    """Two processes must not preprocess the same videos into the same cache at once."""
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    script = tmp_path / "run.py"
+    out, calls = tmp_path / "run", str(tmp_path / "calls")
+    script.write_text(TORCHRUN_SCRIPT.format(tests=str(Path(__file__).parent), calls=calls, manifest=str(manifest),
+                                             out=str(out), cache=str(tmp_path / "cache")))
+    cmd = [sys.executable, "-m", "torch.distributed.run", "--nproc_per_node", "2",
+           "--master_port", str(31500 + os.getpid() % 1000), str(script)]
+    done = subprocess.run(cmd, capture_output=True, text=True, timeout=300, env={**os.environ, "OMP_NUM_THREADS": "1"})
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert sorted(p.name for p in tmp_path.glob("calls*")) == ["calls0"]
+    assert (out / "videos0").read_text() == (out / "videos1").read_text() == "2"  # both ranks saw the test videos

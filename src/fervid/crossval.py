@@ -29,10 +29,12 @@ import platform
 import statistics
 import sys
 import time
+from datetime import timedelta
 from pathlib import Path
 
 import numpy as np
 import torch
+import torch.distributed as dist
 
 from . import __version__
 from .atomic import write_atomically, write_json, write_rows
@@ -46,7 +48,7 @@ from .models.fourstream import ABLATIONS, PRESETS, FourStreamConfig, with_ablati
 from .preprocess import PreprocessSettings
 from .report import plot_confusions, plot_curves
 from .precision import describe
-from .train import TrainConfig, evaluate, resolve_device, settings_fingerprint, train
+from .train import Distributed, TrainConfig, evaluate, resolve_device, settings_fingerprint, train
 
 PAPER_ACCURACY = {"a": 33.70, "b": 39.84, "c": 44.28, "d": 41.48, "e": 45.29}  # Table 2, clip level, %
 CONFIG_NAMES = {
@@ -225,6 +227,25 @@ def _markdown(summary: dict, out: Path) -> str:
     return "\n".join(lines)
 
 
+def _preprocess_once(videos: list, cache_root, settings: PreprocessSettings, workers: int, progress: bool,
+                    ddp: Distributed) -> dict[str, str]:
+    """Preprocess (cached) and return the videos that failed, with why. Under torchrun only
+    rank 0 preprocesses; the other ranks wait for it (on a side group whose timeout allows
+    hours of preprocessing, not the default 30 minutes) and receive its list of failures."""
+    # new_group is itself collective: every rank creates it before rank 0 starts the long work.
+    waiting = dist.new_group(backend="gloo", timeout=timedelta(hours=48)) if ddp.active else None
+    failed: list = [None]
+    if ddp.main:
+        report = preprocess(videos, cache_root, settings, workers=workers, progress=progress)
+        if progress:
+            print(report.summary(), file=sys.stderr)
+        failed = [report.failed]
+    if ddp.active:
+        dist.broadcast_object_list(failed, src=0, group=waiting)  # a dict of strings between our own ranks
+        dist.destroy_process_group(waiting)
+    return failed[0]
+
+
 def crossval(
     manifest: str | os.PathLike,
     out_dir: str | os.PathLike,
@@ -255,10 +276,9 @@ def crossval(
     settings = preprocess_settings or PreprocessSettings(face_size=base_config.face_size)
     if settings.face_size != base_config.face_size:
         raise ValueError(f"preprocessing makes {settings.face_size}×{settings.face_size} faces, the model reads {base_config.face_size}")
-    report = preprocess([e.path for e in entries], cache_root, settings, workers=workers, progress=progress)
-    if progress:
-        print(report.summary(), file=sys.stderr)
-    failed = {str(Path(p)) for p in report.failed}
+    excluded = _preprocess_once([e.path for e in entries], cache_root, settings, workers, progress,
+                                Distributed(resolve_device(train_config.device)))
+    failed = {str(Path(p)) for p in excluded}
     usable = [e for e in entries if str(e.path) not in failed]
     groups = subject_groups([e.subject for e in usable], k)
     folds = list(range(k)) if folds is None else sorted(set(folds))
@@ -267,7 +287,7 @@ def crossval(
         "manifest": str(manifest),
         "videos": len(usable),
         "subjects": len({e.subject for e in usable}),
-        "excluded_videos": report.failed,
+        "excluded_videos": excluded,
         "preset": preset if isinstance(preset, str) else "custom",
         "ablations": list(ablations),
         "folds": folds,
