@@ -113,3 +113,18 @@ class ClipSet(Dataset):
     @property
     def clip_videos(self) -> np.ndarray:
         return np.array([v for v, _ in self.items])
+
+
+class VideoClips(Dataset):
+    """Chosen clips of one preprocessed video, unlabelled (label -1), in ``ClipSet``'s item
+    form, for prediction. Tensors are made when read, so a long video's clips are never
+    all in memory at once."""
+
+    def __init__(self, arrays: dict[str, np.ndarray], clips: Sequence[int], clip_len: int, streams: Sequence[str] = STREAMS):
+        self.arrays, self.clips, self.clip_len, self.streams = arrays, list(clips), clip_len, tuple(streams)
+
+    def __len__(self) -> int:
+        return len(self.clips)
+
+    def __getitem__(self, i: int):
+        return clip_inputs(self.arrays, self.clips[i], self.clip_len, self.streams), -1, 0

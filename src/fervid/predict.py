@@ -35,7 +35,7 @@ import numpy as np
 import torch
 
 from .checkpoint import CheckpointError, config_from_dict, load_model
-from .clipset import clip_inputs
+from .clipset import VideoClips, clip_inputs
 from .faces import BlazeFace
 from .labels import EXPRESSIONS
 from .models.convlstm import ConvLSTMState
@@ -44,6 +44,7 @@ from .precision import autocast, resolve_precision
 from .preprocess import FramePipeline, FrameResult, PreprocessSettings, clip_dynamic_images, preprocess_video
 from .atomic import write_atomically, write_json, write_rows
 from .progress import progress_bar
+from .train import predict_clips
 from .report import plot_timeline
 from .video import read_video
 
@@ -200,14 +201,8 @@ def predict_arrays(predictor: Predictor, arrays: dict[str, np.ndarray], video: s
     starts = arrays["clip_starts"]
     lost = arrays["lost"][:n]  # real frames only: padding is not "no face"
     usable = [c for c, st in enumerate(starts) if _has_face(lost[st : st + s.clip_len], st, first_face)]
-    probs = {}
-    for i in range(0, len(usable), batch_size):
-        chunk = usable[i : i + batch_size]
-        items = [clip_inputs(arrays, c, s.clip_len, model.config.streams) for c in chunk]
-        batch = {k: torch.stack([it[k] for it in items]).to(predictor.device) for k in items[0]}
-        with predictor.autocast():
-            out = torch.softmax(model(batch).float(), 1).cpu().numpy()
-        probs.update(zip(chunk, out))
+    clips = VideoClips(arrays, usable, s.clip_len, model.config.streams)
+    probs = dict(zip(usable, predict_clips(model, clips, batch_size, predictor.device, predictor.precision)))
     for c, st in enumerate(starts):
         share = float(1 - lost[st : st + s.clip_len].mean())
         result.clips.append(_clip_prediction(c, int(st), s.clip_len, n, result.fps, share, probs.get(c)))

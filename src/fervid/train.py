@@ -39,7 +39,7 @@ import torch
 import torch.distributed as dist
 from safetensors.torch import load_file, save_file
 from torch import nn
-from torch.utils.data import DataLoader
+from torch.utils.data import DataLoader, Dataset
 
 from .atomic import write_atomically, write_json, write_rows
 from .checkpoint import config_to_dict, save_model
@@ -256,7 +256,7 @@ def load_checkpoint(folder: Path, model: nn.Module, optimizer, scheduler) -> tup
 
 
 @torch.inference_mode()
-def predict_clips(model: nn.Module, clips: ClipSet, batch_size: int = 16, device: torch.device | None = None, precision: str = "float32") -> np.ndarray:
+def predict_clips(model: nn.Module, clips: Dataset, batch_size: int = 16, device: torch.device | None = None, precision: str = "float32") -> np.ndarray:
     """Class probabilities of every clip, (N, K) float32, in ``clips`` order."""
     device = device or next(model.parameters()).device
     flush_denormals()
