@@ -13,7 +13,7 @@ def blob_frames(shift: float) -> tuple[np.ndarray, np.ndarray]:
     frames = []
     for dx in (0.0, shift):
         img = np.zeros((48, 48), np.uint8)
-        cv2.circle(img, (int(round(16 * 18 + 16 * dx)), 24 * 16), 8 * 16, 255, -1, cv2.LINE_AA, shift=4)
+        cv2.circle(img, (round(16 * 18 + 16 * dx), 24 * 16), 8 * 16, 255, -1, cv2.LINE_AA, shift=4)
         frames.append(cv2.GaussianBlur(img, (0, 0), 2.0))
     return frames[0], frames[1]
 

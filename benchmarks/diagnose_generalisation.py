@@ -1,0 +1,83 @@
+"""Does a configuration learn the expressions or the training subjects? Trains it on one
+fold of a *tuning* set and prints, per epoch, training clip accuracy beside clip and
+video accuracy on the held-out subjects; draws both curves.
+
+Diagnosis only: the held-out accuracy per epoch is exactly what must never pick epochs or
+settings for a reported result, so run this on a set drawn with another seed than the one
+you report on (the README's main job reports seed 0; this defaults to seed 1).
+
+    fervid dataset synth -o data/synth-tune --subjects 9 --takes 2 --seed 1
+    fervid preprocess data/synth-tune/manifest.csv --cache data/synth-tune/cache
+    python benchmarks/diagnose_generalisation.py data/synth-tune --configs a,c --epochs 40 --mirror 0.5 -o docs/diagnosis
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import time
+from pathlib import Path
+
+from fervid.atomic import write_json
+from fervid.cache import PreprocessCache
+from fervid.clipset import ClipSet, arrays_needed
+from fervid.datasets import fold_split, read_manifest, subject_groups
+from fervid.models.fourstream import build_config
+from fervid.preprocess import PreprocessSettings
+from fervid.report import plot_curves
+from fervid.train import TrainConfig, train
+
+
+def clip_set(entries, cache: PreprocessCache, streams) -> ClipSet:
+    memo: dict = {}
+
+    def load(key):
+        if key not in memo:
+            memo[key] = cache.load(key, names=arrays_needed(streams))
+        return memo[key]
+
+    return ClipSet([(str(e.path), e.label) for e in entries], load, cache.settings.clip_len, streams,
+                   [cache.clip_count(e.path) for e in entries])
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("data", help="a synthetic set's folder (manifest.csv, cache/)")
+    parser.add_argument("--configs", default="a,c")
+    parser.add_argument("--k", type=int, default=3, help="subject groups")
+    parser.add_argument("--fold", type=int, default=0, help="the held-out group")
+    parser.add_argument("--epochs", type=int, default=40)
+    parser.add_argument("--lr", type=float, default=0.01)
+    parser.add_argument("--mirror", type=float, default=0.0)
+    parser.add_argument("--clips-per-video", type=int, default=2)
+    parser.add_argument("--precision", default="auto")
+    parser.add_argument("-o", "--out", default="runs/diagnosis")
+    args = parser.parse_args()
+
+    data, out = Path(args.data), Path(args.out)
+    entries = read_manifest(data / "manifest.csv")
+    groups = subject_groups([e.subject for e in entries], args.k)
+    train_entries, held_out = fold_split(entries, args.k, args.fold, groups)
+    config = TrainConfig(epochs=args.epochs, lr=args.lr, mirror=args.mirror, clips_per_video=args.clips_per_video,
+                         precision=args.precision)
+    histories = {}
+    for ablation in args.configs.split(","):
+        model_config = build_config("small", ablation)
+        cache = PreprocessCache(data / "cache", PreprocessSettings(face_size=model_config.face_size))
+        start = time.perf_counter()
+        _, history = train(model_config, config, clip_set(train_entries, cache, model_config.streams), out / ablation,
+                           val_clips=clip_set(held_out, cache, model_config.streams), progress=False)
+        histories[f"({ablation})"] = [history]
+        print(f"# ({ablation}), {len(train_entries)} training videos, {len(held_out)} held-out videos "
+              f"(subjects {sorted({e.subject for e in held_out})}), {time.perf_counter() - start:.0f} s")
+        print("epoch  train loss  train clip acc  held-out clip acc  held-out video acc")
+        for row in history:
+            print(f"{row['epoch']:5d}  {row['train_loss']:10.3f}  {row['train_clip_acc']:14.3f}  "
+                  f"{row['val_clip_acc']:17.3f}  {row['val_video_acc']:18.3f}", flush=True)
+    plot_curves(histories, out / "curves.png", keys=("train_loss", "train_clip_acc", "val_video_acc"))
+    write_json(out / "diagnosis.json", {"args": vars(args), "config": dataclasses.asdict(config), "histories": histories})
+    print(f"figure: {out / 'curves.png'}")
+
+
+if __name__ == "__main__":
+    main()
