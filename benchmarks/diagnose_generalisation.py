@@ -51,6 +51,7 @@ def main() -> None:
     parser.add_argument("--mirror", type=float, default=0.0)
     parser.add_argument("--clips-per-video", type=int, default=2)
     parser.add_argument("--precision", default="auto")
+    parser.add_argument("--streams", default="", help="only these streams of each configuration, e.g. flow_clip")
     parser.add_argument("-o", "--out", default="runs/diagnosis")
     args = parser.parse_args()
 
@@ -63,12 +64,18 @@ def main() -> None:
     histories = {}
     for ablation in args.configs.split(","):
         model_config = build_config("small", ablation)
+        name = f"({ablation})"
+        if args.streams:
+            streams = tuple(s for s in model_config.streams if s in args.streams.split(","))
+            if not streams:
+                raise SystemExit(f"configuration ({ablation}) has none of the streams {args.streams}")
+            model_config, name = dataclasses.replace(model_config, streams=streams), f"({ablation}) {'+'.join(streams)}"
         cache = PreprocessCache(data / "cache", PreprocessSettings(face_size=model_config.face_size))
         start = time.perf_counter()
         _, history = train(model_config, config, clip_set(train_entries, cache, model_config.streams), out / ablation,
                            val_clips=clip_set(held_out, cache, model_config.streams), progress=False)
-        histories[f"({ablation})"] = [history]
-        print(f"# ({ablation}), {len(train_entries)} training videos, {len(held_out)} held-out videos "
+        histories[name] = [history]
+        print(f"# {name}, {len(train_entries)} training videos, {len(held_out)} held-out videos "
               f"(subjects {sorted({e.subject for e in held_out})}), {time.perf_counter() - start:.0f} s")
         print("epoch  train loss  train clip acc  held-out clip acc  held-out video acc")
         for row in history:
