@@ -3,6 +3,7 @@
 import csv
 import dataclasses
 import json
+import threading
 
 import numpy as np
 import pytest
@@ -89,6 +90,25 @@ def test_front_end_error_reaches_the_caller_from_the_worker_thread(model_dir):
 
     with pytest.raises(VideoError, match="camera.avi: frame 10"):
         list(stream_frames(predictor, frames(), 20.0, pipelined=True))
+
+
+def test_closing_the_stream_early_does_not_hang_on_a_blocked_source(model_dir):
+    """A live source (a camera) can block in a read; leaving the loop must not wait for it."""
+    predictor = load_predictor(model_dir, precision="float32")
+    release = threading.Event()
+
+    def camera():
+        yield from face_frames(16, 200, 150, seed=3)
+        release.wait()  # no next frame until the test ends
+
+    stream = stream_frames(predictor, camera(), 20.0, pipelined=True)
+    assert next(stream).start_frame == 0
+    closing = threading.Thread(target=stream.close, daemon=True)  # so that a hang fails, not stalls, the test
+    closing.start()
+    closing.join(timeout=20)
+    hung = closing.is_alive()
+    release.set()
+    assert not hung
 
 
 def test_predictor_resolves_auto_precision(model_dir):

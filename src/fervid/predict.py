@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import os
 import threading
+import time
 from collections import deque
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
@@ -475,7 +476,8 @@ def _run_ahead(items: Iterator, depth: int) -> Iterator:
             yield item
     finally:
         stop.set()
-        while worker.is_alive():  # unblock a worker waiting on a full queue
+        deadline = time.monotonic() + 2.0  # a source blocked in a read (a camera) is left to die with the process
+        while worker.is_alive() and time.monotonic() < deadline:  # unblock a worker waiting on a full queue
             try:
                 queue.get_nowait()
             except Empty:
