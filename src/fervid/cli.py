@@ -25,6 +25,10 @@ def _folds(text: str) -> list[int]:
         raise argparse.ArgumentTypeError(f"folds are comma-separated group numbers, got {text!r}") from None
 
 
+def _add_precision_arg(p: argparse.ArgumentParser, default: str = "auto") -> None:
+    p.add_argument("--precision", choices=PRECISIONS, default=default, help="auto: bfloat16 where the device runs it natively")
+
+
 def _add_training_args(p: argparse.ArgumentParser) -> None:
     from .train import TrainConfig
 
@@ -41,7 +45,7 @@ def _add_training_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--clips-per-video", type=int, default=None, help="clips drawn per video and epoch (default: all)")
     p.add_argument("--mirror", type=float, default=d.mirror,
                    help="probability of mirroring a training clip left-right (flow dx negated); not in the paper")
-    p.add_argument("--precision", choices=PRECISIONS, default=d.precision, help="auto: bfloat16 where the device runs it natively")
+    _add_precision_arg(p, d.precision)
     p.add_argument("--compile", action="store_true", help="torch.compile the model")
     p.add_argument("--device", default=d.device)
     p.add_argument("--loader-workers", type=int, default=d.loader_workers)
@@ -109,7 +113,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("-o", "--out", default="predictions", help="output folder")
     p.add_argument("--annotate", action="store_true", help="also write an annotated copy of each video")
     p.add_argument("--device", default="cpu")
-    p.add_argument("--precision", choices=PRECISIONS, default="auto", help="auto: bfloat16 where the device runs it natively")
+    _add_precision_arg(p)
     p.add_argument("--no-progress", action="store_true")
 
     p = commands.add_parser("stream", help="frame-by-frame prediction from a file or a camera, printed as JSON lines")
@@ -118,7 +122,7 @@ def main(argv: list[str] | None = None) -> int:
     source.add_argument("--camera", type=int, help="camera index")
     p.add_argument("--model", required=True)
     p.add_argument("--device", default="cpu")
-    p.add_argument("--precision", choices=PRECISIONS, default="auto", help="auto: bfloat16 where the device runs it natively")
+    _add_precision_arg(p)
 
     args = parser.parse_args(argv)
     try:

@@ -276,8 +276,8 @@ def crossval(
     settings = preprocess_settings or PreprocessSettings(face_size=base_config.face_size)
     if settings.face_size != base_config.face_size:
         raise ValueError(f"preprocessing makes {settings.face_size}×{settings.face_size} faces, the model reads {base_config.face_size}")
-    excluded = _preprocess_once([e.path for e in entries], cache_root, settings, workers, progress,
-                                Distributed(resolve_device(train_config.device)))
+    device = resolve_device(train_config.device)
+    excluded = _preprocess_once([e.path for e in entries], cache_root, settings, workers, progress, Distributed(device))
     failed = {str(Path(p)) for p in excluded}
     usable = [e for e in entries if str(e.path) not in failed]
     groups = subject_groups([e.subject for e in usable], k)
@@ -293,7 +293,7 @@ def crossval(
         "folds": folds,
         "model": {a: config_to_dict(with_ablation(base_config, a)) for a in ablations},
         "train": dataclasses.asdict(train_config),
-        "precision": describe(train_config.precision, resolve_device(train_config.device)),
+        "precision": describe(train_config.precision, device),
         "preprocess": settings.to_dict(),
         "versions": {"fervid": __version__, "torch": torch.__version__, "python": platform.python_version()},
     })

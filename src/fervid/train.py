@@ -112,11 +112,19 @@ def seed_everything(seed: int) -> None:
     torch.manual_seed(seed)
 
 
+def seeded_generator(seed: int, *counters: int) -> torch.Generator:
+    """A generator that depends on (seed, epoch[, step]) only, so that resume and DDP
+    ranks draw what one uninterrupted process draws."""
+    value = seed
+    for counter in counters:
+        value = value * 100_003 + counter
+    return torch.Generator().manual_seed(value)
+
+
 def global_batches(clip_videos: np.ndarray, batch_size: int, seed: int, epoch: int, clips_per_video: int | None = None) -> list[list[int]]:
     """The clip order of one epoch, a function of (seed, epoch) only: every clip, or
     ``clips_per_video`` clips drawn from each video."""
-    generator = torch.Generator().manual_seed(seed * 100_003 + epoch)
-    order = torch.randperm(len(clip_videos), generator=generator).tolist()
+    order = torch.randperm(len(clip_videos), generator=seeded_generator(seed, epoch)).tolist()
     if clips_per_video is not None:
         taken: dict[int, int] = {}
         chosen = []
@@ -364,8 +372,7 @@ def train(
         loss_sum = correct = seen = 0.0
         for step, (inputs, labels, _) in enumerate(loader):
             if config.mirror:
-                draws = torch.rand(global_sizes[step], generator=torch.Generator().manual_seed(
-                    (config.seed * 100_003 + epoch) * 100_003 + step))
+                draws = torch.rand(global_sizes[step], generator=seeded_generator(config.seed, epoch, step))
                 inputs = mirror(inputs, draws[ddp.rank :: ddp.world] < config.mirror)
             inputs, labels = _to(inputs, device), labels.to(device)
             with autocast(device, precision):
