@@ -23,6 +23,7 @@ import argparse
 import copy
 import statistics
 import time
+from pathlib import Path
 
 import torch
 from torch.utils.flop_counter import FlopCounterMode
@@ -47,13 +48,15 @@ LAYOUTS = {"nchw": torch.contiguous_format, "cl": torch.channels_last}
 
 
 def conv_peaks(device: torch.device, repeats: int = 4) -> dict[tuple[str, str], float]:
-    """GFLOP/s of the reference convolution per (precision, layout)."""
-    flops = 2 * 128 * 128 * 9 * 56 * 56 * 16
+    """GFLOP/s of the reference convolution per (precision, layout). On a GPU the batch
+    is 256 instead of 16 and the repeats 20, so that the launch is not what is timed."""
+    batch, repeats = (256, 20) if device.type == "cuda" else (16, repeats)
+    flops = 2 * 128 * 128 * 9 * 56 * 56 * batch
     peaks = {}
     for precision in ("float32", "bfloat16"):
         for layout, fmt in LAYOUTS.items():
             conv = torch.nn.Conv2d(128, 128, 3, padding=1, bias=False).to(device, memory_format=fmt)
-            x = torch.randn(16, 128, 56, 56, device=device).contiguous(memory_format=fmt)
+            x = torch.randn(batch, 128, 56, 56, device=device).contiguous(memory_format=fmt)
             with torch.no_grad(), autocast(device, precision):
                 conv(x)
                 times = []
@@ -65,6 +68,21 @@ def conv_peaks(device: torch.device, repeats: int = 4) -> dict[tuple[str, str], 
                     times.append(time.perf_counter() - start)
             peaks[precision, layout] = flops / min(times) / 1e9
     return peaks
+
+
+def matmul_peak(device: torch.device, dtype: torch.dtype, n: int = 8192, repeats: int = 10) -> float:
+    """GFLOP/s of an n×n×n matrix product on random data (a GPU's dense peak for reference;
+    float32 without TF32)."""
+    torch.backends.cuda.matmul.allow_tf32 = False
+    a, b = (torch.randn(n, n, device=device, dtype=dtype) for _ in range(2))
+    for _ in range(3):
+        a @ b
+    sync(device)
+    start = time.perf_counter()
+    for _ in range(repeats):
+        a @ b
+    sync(device)
+    return 2 * n**3 * repeats / (time.perf_counter() - start) / 1e9
 
 
 def stack_models(in_channels: int, size: int, hidden: int, compiled: bool) -> dict[str, torch.nn.Module]:
@@ -156,21 +174,33 @@ def profile_stack(preset: str, device: torch.device, precision: str, top: int = 
     return [(e.key, getattr(e, attr) / total) for e in ranked]
 
 
-def bench_training(preset: str, device: torch.device, auto: str) -> list[dict]:
+def bench_training(preset: str, device: torch.device, auto: str, max_batch: int = 256) -> list[dict]:
+    """float32 vs ``auto`` (and channels-last ResNets) at batch 8 (the paper preset at
+    batch 2 on a CPU); on a GPU also ``auto`` at doubling batches up to the largest that
+    fits (an out-of-memory error ends the sweep)."""
     batch = 2 if preset == "paper" and device.type == "cpu" else 8
     steps = 1 if preset == "paper" and device.type == "cpu" else 3
     rows = []
     for precision in dict.fromkeys(("float32", auto)):
         rows.append(train_step_rate(preset, batch, device, precision, steps))
     rows.append(train_step_rate(preset, batch, device, auto, steps, channels_last=True))
+    while device.type == "cuda" and batch < max_batch:
+        batch *= 2
+        try:
+            rows.append(train_step_rate(preset, batch, device, auto, steps))
+        except torch.cuda.OutOfMemoryError:
+            rows.append({"preset": preset, "batch": batch, "precision": auto, "out_of_memory": True})
+            break
+        finally:
+            torch.cuda.empty_cache()
     return rows
 
 
-def bench_streaming(preset: str, precision: str, frames: int, detector) -> dict:
-    videos = find_videos([FIXTURES]) if FIXTURES.exists() else []
+def bench_streaming(preset: str, precision: str, frames: int, detector, device: torch.device, folder=FIXTURES) -> dict:
+    videos = find_videos([folder]) if Path(folder).exists() else []
     if not videos:
         return {}
-    model = FourStreamNet(build_config(preset, "e")).eval()
+    model = FourStreamNet(build_config(preset, "e")).eval().to(device)
     predictor = Predictor(model, PreprocessSettings(face_size=model.config.face_size), preset, precision)
     stream = list(frames_from(videos, frames + 16))
 
@@ -202,6 +232,8 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=5, help="stack repeats at the small preset (paper: 2)")
     parser.add_argument("--skip", default="", help="comma list of parts to skip: stacks,train,stream")
     parser.add_argument("--compile", action="store_true", help="also the Enhanced stack with compiled steps (slow to compile)")
+    parser.add_argument("--videos", default=str(FIXTURES), help="videos for the streaming part (default: the eNTERFACE'05 fixture clips)")
+    parser.add_argument("--max-batch", type=int, default=256, help="GPU: the largest training batch tried")
     parser.add_argument("--json")
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
@@ -211,10 +243,14 @@ def main() -> None:
     skip = set(args.skip.split(","))
     print(header(f"speed: precision and layout, {device.type}; auto = {describe('auto', device)}", args.threads))
     peaks = conv_peaks(device)
-    print("## convolution peak, 3×3 128->128, 16×56×56, forward (GFLOP/s)")
+    print(f"## convolution peak, 3×3 128->128, {256 if device.type == 'cuda' else 16}×56×56, forward (GFLOP/s)")
     for (precision, layout), gflops in peaks.items():
         print(f"  {precision:<9} {layout:<5} {gflops:8.0f}")
     out = {"peaks": {f"{p} {lay}": g for (p, lay), g in peaks.items()}, "stacks": [], "train": [], "stream": []}
+    if device.type == "cuda":
+        out["matmul_peaks"] = {name: matmul_peak(device, dtype) for name, dtype in (("float32", torch.float32), ("bfloat16", torch.bfloat16))}
+        print(f"  {torch.cuda.get_device_name(device)}: 8192³ matrix product {out['matmul_peaks']['bfloat16']:.0f} GFLOP/s "
+              f"bfloat16, {out['matmul_peaks']['float32']:.0f} float32 (no TF32)")
     presets = args.presets.split(",")
     if "stacks" not in skip:
         print("## ConvLSTM stacks, forward + backward")
@@ -238,16 +274,23 @@ def main() -> None:
     if "train" not in skip:
         print("## four-stream training step, configuration (e)")
         for preset in presets:
-            for row in bench_training(preset, device, auto):
+            for row in bench_training(preset, device, auto, args.max_batch):
                 out["train"].append(row)
+                if row.get("out_of_memory"):
+                    print(f"  {preset:<6} batch {row['batch']:>3} {row['precision']:<9} out of memory", flush=True)
+                    continue
+                peak = max(peaks[row["precision"], "nchw"], peaks[row["precision"], "cl"])
+                row["share_of_peak"] = row["achieved_gflops"] / peak
                 layout = "channels-last ResNets" if row["channels_last"] else "NCHW"
-                print(f"  {preset:<6} batch {row['batch']:>2} {row['precision']:<9} {layout:<22} {row['clips_per_s']:7.2f} clips/s "
-                      f"({row['gflop_per_clip']:.1f} GFLOP/clip, {row['achieved_gflops']:.0f} GFLOP/s)", flush=True)
+                memory = f", peak memory {row['peak_memory_gib']:.1f} GiB" if "peak_memory_gib" in row else ""
+                print(f"  {preset:<6} batch {row['batch']:>3} {row['precision']:<9} {layout:<22} {row['clips_per_s']:8.2f} clips/s "
+                      f"({row['gflop_per_clip']:.1f} GFLOP/clip, {row['achieved_gflops']:.0f} GFLOP/s = "
+                      f"{100 * row['share_of_peak']:.1f}% of the conv peak{memory})", flush=True)
     if "stream" not in skip:
         print(f"## streaming prediction, configuration (e), {auto} (auto)")
         detector = BlazeFace()
         for preset in presets:
-            row = bench_streaming(preset, auto, 200 if preset == "small" else 24, detector)
+            row = bench_streaming(preset, auto, 200 if preset == "small" else 24, detector, device, args.videos)
             if row:
                 out["stream"].append(row)
                 print(f"  {preset:<6} {row['frames_per_s']:7.1f} frames/s over {row['frames']} frames: per frame "
