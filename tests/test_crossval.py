@@ -13,7 +13,8 @@ from conftest import face_frames, write_video
 
 import fervid.crossval as crossval_module
 from fervid.crossval import crossval
-from fervid.datasets import VideoEntry, write_manifest
+from fervid.cli import main
+from fervid.datasets import VideoEntry, read_manifest, write_manifest
 from fervid.labels import EXPRESSIONS
 from fervid.models.fourstream import PRESETS
 from fervid.models.resnet import ResNetConfig
@@ -65,6 +66,22 @@ def test_folds_are_subject_disjoint_and_outputs_complete(manifest, tmp_path, mon
     monkeypatch.setattr(crossval_module, "train", lambda *a, **k: pytest.fail("retrained a finished fold"))
     again = crossval(manifest, out, preset=TINY, ablations=("a", "c"), k=3, train_config=config, cache_root=tmp_path / "cache", progress=False)
     assert json.loads(json.dumps(again["table"])) == json.loads(json.dumps(summary["table"]))
+
+
+def test_a_video_that_fails_is_left_out_and_the_exit_status_says_so(manifest, tmp_path, capsys):
+    broken = tmp_path / "s1_broken.avi"
+    broken.write_bytes(b"not a video")
+    entries = read_manifest(manifest) + [VideoEntry(broken, EXPRESSIONS[0], "s1")]
+    with_broken = write_manifest(entries, tmp_path / "manifest.csv")
+    out = tmp_path / "run"
+    status = main(["crossval", str(with_broken), "-o", str(out), "--configs", "a", "--k", "3", "--folds", "0",
+                   "--epochs", "1", "--batch-size", "4", "--precision", "float32", "--cache", str(tmp_path / "cache"),
+                   "--no-progress"])
+    assert status == 1
+    assert "1 video(s) failed preprocessing" in capsys.readouterr().err
+    config = json.loads((out / "config.json").read_text())
+    assert list(config["excluded_videos"]) == [str(broken)] and config["videos"] == len(entries) - 1
+    assert (out / "report.md").is_file()
 
 
 def test_unknown_configuration_is_refused(manifest, tmp_path):

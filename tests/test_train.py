@@ -15,11 +15,12 @@ import torch
 import fervid.train as train_module
 from fervid.checkpoint import load_model
 from fervid.clipset import ClipSet
+from fervid.inference import evaluate
 from fervid.labels import EXPRESSIONS
 from fervid.models.fourstream import build_config
 from fervid.models.resnet import ResNetConfig
 from fervid.precision import resolve_precision
-from fervid.train import TrainConfig, TrainingDiverged, evaluate, settings_fingerprint, train
+from fervid.train import TrainConfig, TrainingDiverged, settings_fingerprint, train
 
 SIZE = 16
 

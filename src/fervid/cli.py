@@ -185,9 +185,14 @@ def _run(args: argparse.Namespace) -> int:
         folds = args.folds if args.command == "crossval" else [args.test_group]
         settings = PreprocessSettings(face_size=PRESETS[args.preset].face_size, dynamic=args.dynamic,
                                       face_source="openface" if args.openface_dir else "blazeface", openface_dir=args.openface_dir)
-        crossval(args.manifest, args.out, preset=args.preset, ablations=configs, k=args.k, folds=folds, train_config=config,
-                 cache_root=args.cache, workers=args.workers, progress=not args.no_progress, preprocess_settings=settings)
+        summary = crossval(args.manifest, args.out, preset=args.preset, ablations=configs, k=args.k, folds=folds,
+                           train_config=config, cache_root=args.cache, workers=args.workers,
+                           progress=not args.no_progress, preprocess_settings=settings)
         print(f"report: {args.out}/report.md")
+        if summary["excluded_videos"]:  # the run went on without them; the exit status says it was not whole
+            print(f"{len(summary['excluded_videos'])} video(s) failed preprocessing and were left out "
+                  f"(listed in {args.out}/config.json)", file=sys.stderr)
+            return 1
     return 0
 
 

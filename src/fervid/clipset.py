@@ -49,6 +49,15 @@ def clip_inputs(arrays: dict[str, np.ndarray], clip: int, clip_len: int, streams
     return inputs
 
 
+def collate(items):
+    """A batch of ``ClipSet`` items, (inputs, label, video) each -> (inputs stacked
+    to (B, ...), labels (B,), videos (B,))."""
+    inputs = {name: torch.stack([item[0][name] for item in items]) for name in items[0][0]}
+    labels = torch.tensor([item[1] for item in items])
+    videos = torch.tensor([item[2] for item in items])
+    return inputs, labels, videos
+
+
 def mirror(inputs: dict[str, torch.Tensor], flip: torch.Tensor) -> dict[str, torch.Tensor]:
     """Left-right mirror the batch items where ``flip`` (B,) is true: every stream's W axis
     reversed, and the flow's x component (channel 0) negated, since mirrored motion to the

@@ -42,13 +42,14 @@ from .cache import PreprocessCache, preprocess
 from .checkpoint import config_to_dict
 from .clipset import ClipSet, arrays_needed
 from .datasets import VideoEntry, fold_split, read_manifest, subject_groups, write_split
+from .inference import evaluate
 from .labels import EXPRESSIONS
 from .metrics import bootstrap_interval, mcnemar, video_probabilities
 from .models.fourstream import ABLATIONS, PRESETS, FourStreamConfig, with_ablation
+from .precision import describe
 from .preprocess import PreprocessSettings
 from .report import plot_confusions, plot_curves
-from .precision import describe
-from .train import Distributed, TrainConfig, evaluate, resolve_device, settings_fingerprint, train
+from .train import Distributed, TrainConfig, resolve_device, settings_fingerprint, train
 
 PAPER_ACCURACY = {"a": 33.70, "b": 39.84, "c": 44.28, "d": 41.48, "e": 45.29}  # Table 2, clip level, %
 CONFIG_NAMES = {
@@ -237,7 +238,7 @@ def _preprocess_once(videos: list, cache_root, settings: PreprocessSettings, wor
     failed: list = [None]
     if ddp.main:
         report = preprocess(videos, cache_root, settings, workers=workers, progress=progress)
-        if progress:
+        if progress or report.failed:
             print(report.summary(), file=sys.stderr)
         failed = [report.failed]
     if ddp.active:
@@ -301,4 +302,6 @@ def crossval(
     results = {}
     for ablation in ablations:
         results[ablation] = [run_fold(ablation, f, groups, usable, cache, base_config, train_config, out, progress) for f in folds]
-    return summarize(out, results, folds, k)
+    summary = summarize(out, results, folds, k)
+    summary["excluded_videos"] = excluded
+    return summary

@@ -35,17 +35,17 @@ import cv2
 import numpy as np
 import torch
 
+from .atomic import write_atomically, write_json, write_rows
 from .checkpoint import CheckpointError, config_from_dict, load_model
 from .clipset import VideoClips, clip_inputs
 from .faces import BlazeFace
+from .inference import predict_clips
 from .labels import EXPRESSIONS
 from .models.convlstm import ConvLSTMState
 from .models.fourstream import CLIP_STREAMS, DYNAMIC_STREAMS, FourStreamNet
 from .precision import autocast, resolve_precision
 from .preprocess import FramePipeline, FrameResult, PreprocessSettings, clip_dynamic_images, preprocess_video
-from .atomic import write_atomically, write_json, write_rows
 from .progress import progress_bar
-from .train import predict_clips
 from .report import plot_timeline
 from .video import read_video
 
