@@ -15,10 +15,13 @@
 set -u
 out=${1:-bench-results/gpu}
 videos=${2:-../shared/fixtures/enterface05_s1}
-mkdir -p "$out"
+mkdir -p "$out" && out=$(cd "$out" && pwd)
+[ -d "$videos" ] && videos=$(cd "$videos" && pwd)
+cd "$(dirname "$0")/.."
 export PYTHONPATH="$PWD/src:$PWD/benchmarks:${PYTHONPATH:-}" PYTHONUNBUFFERED=1
 python=${PYTHON:-python3}
 work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
 {
     date -u
     nvidia-smi --query-gpu=name,memory.total,driver_version,clocks.sm,clocks.max.sm --format=csv

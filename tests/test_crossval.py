@@ -12,8 +12,8 @@ import pytest
 from conftest import face_frames, write_video
 
 import fervid.crossval as crossval_module
-from fervid.crossval import crossval
 from fervid.cli import main
+from fervid.crossval import crossval
 from fervid.datasets import VideoEntry, read_manifest, write_manifest
 from fervid.labels import EXPRESSIONS
 from fervid.models.fourstream import PRESETS
@@ -68,19 +68,20 @@ def test_folds_are_subject_disjoint_and_outputs_complete(manifest, tmp_path, mon
     assert json.loads(json.dumps(again["table"])) == json.loads(json.dumps(summary["table"]))
 
 
-def test_a_video_that_fails_is_left_out_and_the_exit_status_says_so(manifest, tmp_path, capsys):
+@pytest.mark.parametrize("command", [["crossval", "--configs", "a", "--folds", "0"], ["train", "--ablation", "a", "--test-group", "0"]])
+def test_a_video_that_fails_is_left_out_and_the_exit_status_says_so(command, manifest, tmp_path, capsys):
     broken = tmp_path / "s1_broken.avi"
     broken.write_bytes(b"not a video")
     entries = read_manifest(manifest) + [VideoEntry(broken, EXPRESSIONS[0], "s1")]
     with_broken = write_manifest(entries, tmp_path / "manifest.csv")
     out = tmp_path / "run"
-    status = main(["crossval", str(with_broken), "-o", str(out), "--configs", "a", "--k", "3", "--folds", "0",
-                   "--epochs", "1", "--batch-size", "4", "--precision", "float32", "--cache", str(tmp_path / "cache"),
-                   "--no-progress"])
+    status = main([command[0], str(with_broken), "-o", str(out), *command[1:], "--k", "3", "--epochs", "1",
+                   "--batch-size", "4", "--precision", "float32", "--cache", str(tmp_path / "cache"), "--no-progress"])
     assert status == 1
     assert "1 video(s) failed preprocessing" in capsys.readouterr().err
     config = json.loads((out / "config.json").read_text())
     assert list(config["excluded_videos"]) == [str(broken)] and config["videos"] == len(entries) - 1
+    assert list(json.loads((out / "summary.json").read_text())["excluded_videos"]) == [str(broken)]
     assert (out / "report.md").is_file()
 
 

@@ -3,7 +3,7 @@
 ``clip_inputs`` turns one clip of a preprocessed video (the arrays of
 ``preprocess.py``) into the four streams' tensors; ``ClipSet`` is a torch
 ``Dataset`` of every clip of a list of labelled videos, for training and
-evaluation. Shapes (T frames per clip, S face size):
+evaluation, and ``collate`` stacks its items into batches. Shapes (T frames per clip, S face size):
 
     rgb_clip      (T, 3, S, S) float32 in [-1, 1]
     flow_clip     (T, 2, S, S) float32 in [-1, 1]
@@ -49,7 +49,7 @@ def clip_inputs(arrays: dict[str, np.ndarray], clip: int, clip_len: int, streams
     return inputs
 
 
-def collate(items):
+def collate(items: Sequence[tuple[dict[str, torch.Tensor], int, int]]) -> tuple[dict[str, torch.Tensor], torch.Tensor, torch.Tensor]:
     """A batch of ``ClipSet`` items, (inputs, label, video) each -> (inputs stacked
     to (B, ...), labels (B,), videos (B,))."""
     inputs = {name: torch.stack([item[0][name] for item in items]) for name in items[0][0]}

@@ -155,8 +155,10 @@ def _mean_sd(values: list[float]) -> tuple[float, float]:
     return statistics.mean(values), (statistics.stdev(values) if len(values) > 1 else 0.0)
 
 
-def summarize(out: Path, results: dict[str, list[dict]], folds: list[int], k: int) -> dict:
-    """Aggregate per-fold results into the report's table, tests and figures."""
+def summarize(out: Path, results: dict[str, list[dict]], folds: list[int], k: int,
+              excluded_videos: dict[str, str] | None = None) -> dict:
+    """Aggregate per-fold results into the report's table, tests and figures
+    (``excluded_videos``: path -> why it failed preprocessing, kept in summary.json)."""
     rows, table, confusions, curves = [], {}, {}, {}
     correctness = {a: _video_correctness(out, a, folds) for a in results}
     for ablation, fold_results in results.items():
@@ -187,7 +189,7 @@ def summarize(out: Path, results: dict[str, list[dict]], folds: list[int], k: in
             tests[f"{a} vs {b}"] = mcnemar([correctness[a][v] for v in videos], [correctness[b][v] for v in videos])
     plot_confusions(confusions, out / "confusion.png", title="video level, pooled over test folds")
     plot_curves(curves, out / "curves.png")
-    summary = {"table": table, "mcnemar": tests, "folds": folds, "k": k}
+    summary = {"table": table, "mcnemar": tests, "folds": folds, "k": k, "excluded_videos": excluded_videos or {}}
     write_json(out / "summary.json", summary)
     write_atomically(out / "report.md", lambda tmp: tmp.write_text(_markdown(summary, out)))
     return summary
@@ -264,7 +266,9 @@ def crossval(
     (``folds``: a subset of 0..k-1 for a reduced run), then write the report.
     ``preset``: a preset name or a ``FourStreamConfig`` whose streams and cell each
     configuration replaces; ``preprocess_settings`` default to fervid's front end at the
-    preset's face size (pass ``face_source="openface"`` for OpenFace 2.0's crops)."""
+    preset's face size (pass ``face_source="openface"`` for OpenFace 2.0's crops).
+    Returns the summary also written to summary.json: the table, the McNemar tests, and
+    ``excluded_videos`` (path -> why) for the videos that failed preprocessing."""
     if isinstance(preset, str) and preset not in PRESETS:
         raise ValueError(f"unknown preset {preset!r}; choose from {sorted(PRESETS)}")
     base_config = PRESETS[preset] if isinstance(preset, str) else preset
@@ -302,6 +306,4 @@ def crossval(
     results = {}
     for ablation in ablations:
         results[ablation] = [run_fold(ablation, f, groups, usable, cache, base_config, train_config, out, progress) for f in folds]
-    summary = summarize(out, results, folds, k)
-    summary["excluded_videos"] = excluded
-    return summary
+    return summarize(out, results, folds, k, excluded)

@@ -22,6 +22,7 @@ def flush_denormals() -> None:
 
 
 def to_device(inputs: dict[str, torch.Tensor], device: torch.device) -> dict[str, torch.Tensor]:
+    """The batch's tensors on ``device`` (non-blocking copies)."""
     return {k: v.to(device, non_blocking=True) for k, v in inputs.items()}
 
 
