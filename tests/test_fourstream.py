@@ -122,6 +122,26 @@ def test_head_keeps_the_signal_scale_at_initialisation():
     assert 0.5 < rms < 2.0, rms
 
 
+def test_enhanced_streams_start_small_beside_the_resnet_streams():
+    """The top Enhanced layer's GroupNorm scale starts at ``clip_stream_scale``, so the
+    ConvLSTM streams' pooled output starts about that much smaller than at γ = 1 (where it
+    drowned the tanh'd ResNet streams in the sum); conventional cells, which have no
+    GroupNorm, are left as they are."""
+    config = build_config("small", "e")
+    clip = random_inputs(FourStreamNet(config), batch=8, frames=8, generator=torch.Generator().manual_seed(1))["rgb_clip"]
+    stds = {}
+    for scale in (1.0, config.clip_stream_scale):
+        torch.manual_seed(0)
+        stream = ClipStream(3, dataclasses.replace(config, clip_stream_scale=scale))
+        assert torch.all(stream.convlstm.cells[-1].norm.weight == scale)
+        assert torch.all(stream.convlstm.cells[0].norm.weight == 1.0)  # lower layers keep γ = 1
+        with torch.no_grad():
+            stds[scale] = stream(clip).std().item()
+    assert 4 < stds[1.0] / stds[config.clip_stream_scale] < 25, stds
+    conventional = ClipStream(3, build_config("small", "d"))
+    assert not any("norm" in name for name, _ in conventional.named_parameters())
+
+
 def tiny_config(ablation):
     """Configuration (a)-(e) at 16×16 faces with narrow layers, for learning tests."""
     config = build_config("small", ablation)
