@@ -46,7 +46,7 @@ class FourStreamConfig:
     # more between clips than the tanh'd ResNet features (0.6 vs 0.35) and, summed with
     # them, drown the ResNet half's signal while learning slowly themselves (20-30× smaller
     # gradients): on a tuning set (seed 1, 12 training subjects, 24 epochs) configuration (e)
-    # reached 21% held-out video accuracy with 1 and 42% with 0.1, against 34% for (a). The
+    # reached 21% held-out video accuracy with 1 and 41% with 0.1, against 34% for (a). The
     # same idea as zero-initialising the last BatchNorm of a residual branch (Goyal et al.
     # 2017). The conventional cell has no GroupNorm (its output is already small, ~0.02).
     clip_stream_scale: float = 0.1
