@@ -34,7 +34,7 @@ from torch.utils.flop_counter import FlopCounterMode
 
 from bench_convlstm import KERNELS, peer_stack, step as stack_step
 from bench_stream import FIXTURES, frames_from
-from bench_train import sync, train_step_rate
+from bench_train import peak_batch, sync, train_step_rate
 from common import header, save_json
 
 from fervid.faces import BlazeFace
@@ -52,9 +52,10 @@ LAYOUTS = {"nchw": torch.contiguous_format, "cl": torch.channels_last}
 
 
 def conv_peaks(device: torch.device, repeats: int = 4) -> dict[tuple[str, str], float]:
-    """GFLOP/s of the reference convolution per (precision, layout). On a GPU the batch
-    is 256 instead of 16 and the repeats 20, so that the launch is not what is timed."""
-    batch, repeats = (256, 20) if device.type == "cuda" else (16, repeats)
+    """GFLOP/s of the reference convolution (batch ``peak_batch``) per (precision, layout).
+    On a GPU the repeats are 20, so that the launch is not what is timed."""
+    batch = peak_batch(device)
+    repeats = 20 if device.type == "cuda" else repeats
     flops = 2 * 128 * 128 * 9 * 56 * 56 * batch
     peaks = {}
     for precision in ("float32", "bfloat16"):
@@ -255,7 +256,7 @@ def main() -> None:
     skip = set(args.skip.split(","))
     print(header(f"speed: precision and layout, {device.type}; auto = {describe('auto', device)}", args.threads))
     peaks = conv_peaks(device)
-    print(f"## convolution peak, 3×3 128->128, {256 if device.type == 'cuda' else 16}×56×56, forward (GFLOP/s)")
+    print(f"## convolution peak, 3×3 128->128, {peak_batch(device)}×56×56, forward (GFLOP/s)")
     for (precision, layout), gflops in peaks.items():
         print(f"  {precision:<9} {layout:<5} {gflops:8.0f}")
     out = {"peaks": {f"{p} {lay}": g for (p, lay), g in peaks.items()}, "stacks": [], "train": [], "stream": []}

@@ -29,10 +29,15 @@ def sync(device):
         torch.cuda.synchronize()
 
 
+def peak_batch(device) -> int:
+    """Batch of the reference 3×3, 128-channel, 56×56 convolution: 16, or 256 on a GPU, so
+    that the launch is not what is timed."""
+    return 256 if device.type == "cuda" else 16
+
+
 def conv_peak(device, precision: str, repeats: int = 5) -> float:
-    """FLOP/s of a 3×3, 128 -> 128 channel convolution, batch 16 (256 on a GPU, so that the
-    launch is not what is timed), 56×56, forward."""
-    batch = 256 if device.type == "cuda" else 16
+    """FLOP/s of a 3×3, 128 -> 128 channel convolution, batch ``peak_batch``, 56×56, forward."""
+    batch = peak_batch(device)
     conv = torch.nn.Conv2d(128, 128, 3, padding=1, bias=False).to(device)
     x = torch.randn(batch, 128, 56, 56, device=device)
     flops = 2 * 128 * 128 * 9 * 56 * 56 * batch
@@ -100,7 +105,7 @@ def main() -> None:
     device = torch.device(args.device)
     print(header(f"four-stream training step (configuration e), {device.type}, {args.precision}", args.threads))
     peak = conv_peak(device, args.precision)
-    print(f"# convolution peak (3×3, 128 ch, {256 if device.type == 'cuda' else 16}×56×56): {peak / 1e9:.0f} GFLOP/s")
+    print(f"# convolution peak (3×3, 128 ch, {peak_batch(device)}×56×56): {peak / 1e9:.0f} GFLOP/s")
     rows = []
     for preset in args.presets.split(","):
         batch = args.paper_batch_cpu if preset == "paper" and device.type == "cpu" else BATCH[preset]
