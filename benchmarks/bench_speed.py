@@ -34,8 +34,8 @@ from torch.utils.flop_counter import FlopCounterMode
 
 from bench_convlstm import KERNELS, peer_stack, step as stack_step
 from bench_stream import FIXTURES, frames_from
-from bench_train import peak_batch, sync, train_step_rate
-from common import header, save_json
+from bench_train import train_step_rate
+from common import conv_peak, header, peak_batch, save_json, sync
 
 from fervid.faces import BlazeFace
 from fervid.models.convlstm import ConvLSTM, ConvLSTMConfig, compile_steps
@@ -51,28 +51,10 @@ STACKS = {"small": (8, 16, 3, 32, 16), "paper": (2, 16, 3, 112, 32)}
 LAYOUTS = {"nchw": torch.contiguous_format, "cl": torch.channels_last}
 
 
-def conv_peaks(device: torch.device, repeats: int = 4) -> dict[tuple[str, str], float]:
-    """GFLOP/s of the reference convolution (batch ``peak_batch``) per (precision, layout).
-    On a GPU the repeats are 20, so that the launch is not what is timed."""
-    batch = peak_batch(device)
-    repeats = 20 if device.type == "cuda" else repeats
-    flops = 2 * 128 * 128 * 9 * 56 * 56 * batch
-    peaks = {}
-    for precision in ("float32", "bfloat16"):
-        for layout, fmt in LAYOUTS.items():
-            conv = torch.nn.Conv2d(128, 128, 3, padding=1, bias=False).to(device, memory_format=fmt)
-            x = torch.randn(batch, 128, 56, 56, device=device).contiguous(memory_format=fmt)
-            with torch.no_grad(), autocast(device, precision):
-                conv(x)
-                times = []
-                for _ in range(repeats):
-                    sync(device)
-                    start = time.perf_counter()
-                    conv(x)
-                    sync(device)
-                    times.append(time.perf_counter() - start)
-            peaks[precision, layout] = flops / min(times) / 1e9
-    return peaks
+def conv_peaks(device: torch.device) -> dict[tuple[str, str], float]:
+    """GFLOP/s of the reference convolution (``common.conv_peak``) per (precision, layout)."""
+    return {(precision, layout): conv_peak(device, precision, fmt)
+            for precision in ("float32", "bfloat16") for layout, fmt in LAYOUTS.items()}
 
 
 def matmul_peak(device: torch.device, dtype: torch.dtype, n: int = 8192, repeats: int = 10) -> float:

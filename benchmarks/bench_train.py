@@ -16,39 +16,12 @@ import time
 import torch
 from torch.utils.flop_counter import FlopCounterMode
 
-from common import header, save_json
+from common import conv_peak, header, peak_batch, save_json, sync
 
 from fervid.demo import random_inputs
 from fervid.models.fourstream import FourStreamNet, build_config
 
 BATCH = {"small": 8, "paper": 8}
-
-
-def sync(device):
-    if device.type == "cuda":
-        torch.cuda.synchronize()
-
-
-def peak_batch(device) -> int:
-    """Batch of the reference 3×3, 128-channel, 56×56 convolution: 16, or 256 on a GPU, so
-    that the launch is not what is timed."""
-    return 256 if device.type == "cuda" else 16
-
-
-def conv_peak(device, precision: str, repeats: int = 5) -> float:
-    """FLOP/s of a 3×3, 128 -> 128 channel convolution, batch ``peak_batch``, 56×56, forward."""
-    batch = peak_batch(device)
-    conv = torch.nn.Conv2d(128, 128, 3, padding=1, bias=False).to(device)
-    x = torch.randn(batch, 128, 56, 56, device=device)
-    flops = 2 * 128 * 128 * 9 * 56 * 56 * batch
-    with torch.no_grad(), torch.autocast(device.type, torch.bfloat16, enabled=precision == "bfloat16"):
-        conv(x)
-        sync(device)
-        start = time.perf_counter()
-        for _ in range(repeats):
-            conv(x)
-        sync(device)
-    return flops * repeats / (time.perf_counter() - start)
 
 
 def train_step_rate(preset: str, batch: int, device, precision: str, steps: int, channels_last: bool = False) -> dict:
@@ -105,13 +78,13 @@ def main() -> None:
     device = torch.device(args.device)
     print(header(f"four-stream training step (configuration e), {device.type}, {args.precision}", args.threads))
     peak = conv_peak(device, args.precision)
-    print(f"# convolution peak (3×3, 128 ch, {peak_batch(device)}×56×56): {peak / 1e9:.0f} GFLOP/s")
+    print(f"# convolution peak (3×3, 128 ch, {peak_batch(device)}×56×56): {peak:.0f} GFLOP/s")
     rows = []
     for preset in args.presets.split(","):
         batch = args.paper_batch_cpu if preset == "paper" and device.type == "cpu" else BATCH[preset]
         steps = 1 if preset == "paper" and device.type == "cpu" else 3
         row = train_step_rate(preset, batch, device, args.precision, steps)
-        row["share_of_peak"] = row["achieved_gflops"] * 1e9 / peak
+        row["share_of_peak"] = row["achieved_gflops"] / peak
         rows.append(row)
         memory = f", peak memory {row['peak_memory_gib']:.1f} GiB" if "peak_memory_gib" in row else ""
         print(f"{preset:<6} batch {batch:>2}: {row['clips_per_s']:7.2f} clips/s, {row['s_per_step']:7.2f} s/step, "

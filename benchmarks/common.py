@@ -1,4 +1,5 @@
-"""Shared pieces of the benchmark scripts: a header naming the machine, and timing."""
+"""Shared pieces of the benchmark scripts: a header naming the machine, timing, and the
+machine's convolution peak."""
 
 from __future__ import annotations
 
@@ -9,6 +10,8 @@ import statistics
 import time
 
 import torch
+
+from fervid.precision import autocast
 
 
 def cpu_name() -> str:
@@ -28,6 +31,38 @@ def header(title: str, threads: int) -> str:
         f"# {cpu_name()}, {os.cpu_count()} logical CPUs, {threads} torch threads; "
         f"python {platform.python_version()}, torch {torch.__version__}"
     )
+
+
+def sync(device: torch.device) -> None:
+    if device.type == "cuda":
+        torch.cuda.synchronize()
+
+
+def peak_batch(device: torch.device) -> int:
+    """Batch of the reference 3×3, 128-channel, 56×56 convolution: 16, or 256 on a GPU, so
+    that the launch is not what is timed."""
+    return 256 if device.type == "cuda" else 16
+
+
+def conv_peak(device: torch.device, precision: str = "float32", memory_format=torch.contiguous_format,
+              repeats: int | None = None) -> float:
+    """GFLOP/s of the reference convolution (3×3, 128 -> 128 channels, ``peak_batch``×56×56,
+    forward), fastest of ``repeats`` calls (4 on a CPU, 20 on a GPU) after one warm-up."""
+    batch = peak_batch(device)
+    repeats = repeats or (20 if device.type == "cuda" else 4)
+    flops = 2 * 128 * 128 * 9 * 56 * 56 * batch
+    conv = torch.nn.Conv2d(128, 128, 3, padding=1, bias=False).to(device, memory_format=memory_format)
+    x = torch.randn(batch, 128, 56, 56, device=device).contiguous(memory_format=memory_format)
+    with torch.no_grad(), autocast(device, precision):
+        conv(x)
+        times = []
+        for _ in range(repeats):
+            sync(device)
+            start = time.perf_counter()
+            conv(x)
+            sync(device)
+            times.append(time.perf_counter() - start)
+    return flops / min(times) / 1e9
 
 
 def time_call(fn, repeats: int) -> list[float]:

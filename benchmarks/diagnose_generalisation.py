@@ -49,6 +49,7 @@ def main() -> None:
     parser.add_argument("--epochs", type=int, default=40)
     parser.add_argument("--lr", type=float, default=0.01)
     parser.add_argument("--mirror", type=float, default=0.0)
+    parser.add_argument("--batch-size", type=int, default=8)
     parser.add_argument("--clips-per-video", type=int, default=2)
     parser.add_argument("--precision", default="auto")
     parser.add_argument("--streams", default="", help="only these streams of each configuration, e.g. flow_clip")
@@ -60,7 +61,7 @@ def main() -> None:
     groups = subject_groups([e.subject for e in entries], args.k)
     train_entries, held_out = fold_split(entries, args.k, args.fold, groups)
     config = TrainConfig(epochs=args.epochs, lr=args.lr, mirror=args.mirror, clips_per_video=args.clips_per_video,
-                         precision=args.precision)
+                         batch_size=args.batch_size, precision=args.precision)
     histories = {}
     for ablation in args.configs.split(","):
         model_config = build_config("small", ablation)
