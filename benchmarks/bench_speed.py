@@ -12,7 +12,9 @@
 3. the whole four-stream training step (configuration e), clips/s, float32 vs ``auto``;
    on a GPU also ``auto`` at doubling batches up to the largest that fits;
 4. streaming prediction, frames/s, in ``auto`` (decode + face + flow + model), on the
-   fixture clips or ``--videos``.
+   fixture clips or ``--videos``; on the CPU also where the model's time per frame goes
+   (profiled, by op group) and the frame rate it could reach were its convolutions at the
+   measured peak.
 
 Models are timed interleaved, repeat by repeat, so machine noise hits all alike.
 
@@ -191,7 +193,7 @@ def bench_training(preset: str, device: torch.device, auto: str, max_batch: int 
 
 
 def bench_streaming(preset: str, precision: str, frames: int, detector, device: torch.device,
-                    folder: str | Path = FIXTURES) -> dict:
+                    folder: str | Path = FIXTURES, profiled_ops: bool = True) -> dict:
     videos = find_videos([folder]) if Path(folder).exists() else []
     if not videos:
         return {}
@@ -214,9 +216,53 @@ def bench_streaming(preset: str, precision: str, frames: int, detector, device: 
     for _ in stream_frames(predictor, stream, 25.0, detector, pipelined=True):
         pass
     pipelined = time.perf_counter() - start
+    pipeline = FramePipeline(predictor.settings, detector)
+    profiled = profile_streaming(predictor, [pipeline.push(frame) for frame in stream], detector) if profiled_ops else {}
     return {"preset": preset, "precision": precision, "frames": frames, "frames_per_s": frames / seconds,
             "front_end_ms": 1000 * front / frames, "model_ms": 1000 * (seconds - front) / frames,
-            "pipelined_frames_per_s": len(stream) / pipelined}
+            "pipelined_frames_per_s": len(stream) / pipelined, **profiled}
+
+
+OP_GROUPS = {  # aten op -> what it is, for the streaming profile
+    "convolution": ("conv",),
+    "gate arithmetic": ("sigmoid", "tanh", "addcmul", "mul", "add", "sub", "relu", "clamp", "softmax"),
+    "casts and copies": ("_to_copy", "copy_", "to"),
+    "norms": ("group_norm", "batch_norm"),
+    "cat, stack, pooling": ("cat", "stack", "mean", "avg_pool", "adaptive_avg_pool"),
+}
+
+
+def op_group(name: str) -> str:
+    op = name.removeprefix("aten::").removeprefix("native_").removeprefix("mkldnn_")
+    for group, prefixes in OP_GROUPS.items():
+        if any(op == p or op.startswith(p + "_") or (group == "convolution" and op.startswith(p)) for p in prefixes):
+            return group
+    return "other"
+
+
+def profile_streaming(predictor: Predictor, faces: list, detector) -> dict:
+    """The model half of streaming (``push_face`` on front-end results), per frame: self
+    time by op group, and the convolutions' FLOPs, hence a lower bound on the model's time
+    were every convolution at the measured peak."""
+    from torch.profiler import profile
+
+    streamer = StreamingPredictor(predictor, 25.0, detector)
+    for face in faces[:16]:  # a first window
+        streamer.push_face(face)
+    rest = faces[16:]
+    with profile() as prof:
+        for face in rest:
+            streamer.push_face(face)
+    groups: dict[str, float] = {}
+    for event in prof.key_averages():
+        if event.key.startswith("aten::"):
+            group = op_group(event.key)
+            groups[group] = groups.get(group, 0.0) + event.self_cpu_time_total / 1e3 / len(rest)  # ms per frame
+    counter = FlopCounterMode(display=False)
+    with counter:
+        for face in rest:
+            streamer.push_face(face)
+    return {"ms_per_frame_by_op": groups, "gflop_per_frame": counter.get_total_flops() / 1e9 / len(rest)}
 
 
 def main() -> None:
@@ -286,15 +332,30 @@ def main() -> None:
         print(f"## streaming prediction, configuration (e), {auto} (auto)")
         detector = BlazeFace()
         for preset in presets:
-            row = bench_streaming(preset, auto, 200 if preset == "small" else 24, detector, device, args.videos)
+            row = bench_streaming(preset, auto, 200 if preset == "small" else 24, detector, device, args.videos,
+                                  profiled_ops=device.type == "cpu")
             if row:
                 out["stream"].append(row)
                 print(f"  {preset:<6} {row['frames_per_s']:7.1f} frames/s over {row['frames']} frames: per frame "
                       f"{row['front_end_ms']:.1f} ms face + crop + flow, {row['model_ms']:.1f} ms model; "
                       f"front end a thread ahead (fervid stream): {row['pipelined_frames_per_s']:.1f} frames/s", flush=True)
+                if "gflop_per_frame" in row:
+                    by_op = row["ms_per_frame_by_op"]
+                    profiled = sum(by_op.values())
+                    conv_ms = by_op.get("convolution", 0.0)
+                    peak = max(peaks[auto, "nchw"], peaks[auto, "cl"]) if peaks else None
+                    print(f"         where the model's time goes (profiled, {profiled:.1f} ms/frame): "
+                          + ", ".join(f"{g} {ms:.1f} ms ({100 * ms / profiled:.0f}%)" for g, ms in sorted(by_op.items(), key=lambda kv: -kv[1])))
+                    if peak and conv_ms:
+                        floor = row["gflop_per_frame"] / peak * 1e3
+                        achieved = row["gflop_per_frame"] / conv_ms * 1e3
+                        print(f"         {row['gflop_per_frame']:.2f} GFLOP/frame of convolution at {achieved:.0f} GFLOP/s "
+                              f"({100 * achieved / peak:.0f}% of the {auto} peak); at the peak, with nothing else, the model "
+                              f"would take {floor:.1f} ms, so ≤ {1000 / (row['front_end_ms'] + floor):.0f} frames/s with "
+                              f"this front end in series", flush=True)
         print("  target: ≥ 100 frames/s at the small preset. Limits: per frame the model steps two windows × two\n"
               "  ConvLSTM streams × 4 layers (small kernels, launch- or overhead-bound), and the front end (BlazeFace,\n"
-              "  resizes, Farneback) runs on the CPU: see the split above")
+              "  resizes, Farneback) runs on the CPU: see the split and the profile above")
     save_json(args.json, out)
 
 
