@@ -210,32 +210,32 @@ def bench_streaming(preset: str, precision: str, frames: int, detector, device: 
         return time.perf_counter() - start
 
     seconds = seconds_after_warm_up(StreamingPredictor(predictor, 25.0, detector).push)
-    front = seconds_after_warm_up(FramePipeline(predictor.settings, detector).push)  # the front end without the model
+    pipeline, faces = FramePipeline(predictor.settings, detector), []
+    front = seconds_after_warm_up(lambda frame: faces.append(pipeline.push(frame)))  # the front end without the model
     # stream_frames (what `fervid stream` runs): the front end a thread ahead of the model.
     start = time.perf_counter()
     for _ in stream_frames(predictor, stream, 25.0, detector, pipelined=True):
         pass
     pipelined = time.perf_counter() - start
-    pipeline = FramePipeline(predictor.settings, detector)
-    profiled = profile_streaming(predictor, [pipeline.push(frame) for frame in stream], detector) if profiled_ops else {}
+    profiled = profile_streaming(predictor, faces, detector) if profiled_ops else {}
     return {"preset": preset, "precision": precision, "frames": frames, "frames_per_s": frames / seconds,
             "front_end_ms": 1000 * front / frames, "model_ms": 1000 * (seconds - front) / frames,
             "pipelined_frames_per_s": len(stream) / pipelined, **profiled}
 
 
-OP_GROUPS = {  # aten op -> what it is, for the streaming profile
-    "convolution": ("conv",),
+OP_GROUPS = {  # aten ops (and their in-place or _variant forms) by what they are, for the streaming profile
+    "convolution": ("conv2d", "convolution", "_convolution", "mkldnn_convolution", "cudnn_convolution"),
     "gate arithmetic": ("sigmoid", "tanh", "addcmul", "mul", "add", "sub", "relu", "clamp", "softmax"),
-    "casts and copies": ("_to_copy", "copy_", "to"),
+    "casts and copies": ("_to_copy", "copy", "to"),
     "norms": ("group_norm", "batch_norm"),
-    "cat, stack, pooling": ("cat", "stack", "mean", "avg_pool", "adaptive_avg_pool"),
+    "cat, stack, pooling": ("cat", "stack", "mean", "avg_pool2d", "adaptive_avg_pool2d"),
 }
 
 
 def op_group(name: str) -> str:
-    op = name.removeprefix("aten::").removeprefix("native_").removeprefix("mkldnn_")
-    for group, prefixes in OP_GROUPS.items():
-        if any(op == p or op.startswith(p + "_") or (group == "convolution" and op.startswith(p)) for p in prefixes):
+    op = name.removeprefix("aten::").removeprefix("native_").rstrip("_")  # native_group_norm, add_ ...
+    for group, ops in OP_GROUPS.items():
+        if any(op == o or op.startswith(o + "_") for o in ops):  # clamp_min ...
             return group
     return "other"
 
@@ -343,10 +343,10 @@ def main() -> None:
                     by_op = row["ms_per_frame_by_op"]
                     profiled = sum(by_op.values())
                     conv_ms = by_op.get("convolution", 0.0)
-                    peak = max(peaks[auto, "nchw"], peaks[auto, "cl"]) if peaks else None
+                    peak = max(peaks[auto, "nchw"], peaks[auto, "cl"])
                     print(f"         where the model's time goes (profiled, {profiled:.1f} ms/frame): "
                           + ", ".join(f"{g} {ms:.1f} ms ({100 * ms / profiled:.0f}%)" for g, ms in sorted(by_op.items(), key=lambda kv: -kv[1])))
-                    if peak and conv_ms:
+                    if conv_ms:
                         floor = row["gflop_per_frame"] / peak * 1e3
                         achieved = row["gflop_per_frame"] / conv_ms * 1e3
                         print(f"         {row['gflop_per_frame']:.2f} GFLOP/frame of convolution at {achieved:.0f} GFLOP/s "
