@@ -305,8 +305,6 @@ def _draw_frames(result: VideoPrediction, arrays: dict, info, frames, writer) ->
 @dataclass
 class _Window:
     start: int
-    states: dict[str, list] = field(default_factory=dict)  # clip stream -> ConvLSTM state
-    h_last: dict[str, torch.Tensor] = field(default_factory=dict)
 
 
 class StreamingPredictor:
@@ -331,6 +329,14 @@ class StreamingPredictor:
         self.real = deque(maxlen=length)  # False for the padding that flush() adds
         self.real_frames = 0
         self.windows: list[_Window] = []
+        # The open windows after the first face step together as one batch, oldest first
+        # (at most two: clips overlap by half): their starts, and per clip stream the
+        # ConvLSTM state and last top-layer h batched over them. A window joins as a zero
+        # row and leaves from the front when its clip ends, so the state stays batched
+        # from frame to frame.
+        self.rows: list[int] = []
+        self.state: dict[str, list[ConvLSTMState] | None] = {}
+        self.h_last: dict[str, torch.Tensor] = {}  # (rows, Ch, S, S)
         self.clips = 0
         model = predictor.model
         self.clip_streams = [s for s in CLIP_STREAMS if s in model.streams]
@@ -369,19 +375,17 @@ class StreamingPredictor:
         self.real_frames += real
         if i % s.clip_stride == 0:
             self.windows.append(_Window(start=i))
+            if self.first_face is not None and i >= self.first_face:  # before the first face: "no face", no state
+                self.rows.append(i)
+                self.state = {name: _add_zero_row(state) for name, state in self.state.items()}
         frame_arrays = {"rgb": rgb[None], "flow": flow.astype(np.float16)[None], "clip_starts": np.array([0])}  # as cached
         inputs = clip_inputs(frame_arrays, 0, 1, self.clip_streams)  # each (1, C, S, S)
         model, device = self.predictor.model, self.predictor.device
-        # A window before the first face can only be "no face"; the others (at most two)
-        # step together as one batch.
-        active = [w for w in self.windows if self.first_face is not None and w.start >= self.first_face]
-        for name in self.clip_streams if active else ():
-            x = inputs[name][None].to(device).expand(len(active), -1, -1, -1, -1)  # (1, C, S, S) -> (B=windows, T=1, C, S, S)
+        for name in self.clip_streams if self.rows else ():
+            x = inputs[name][None].to(device).expand(len(self.rows), -1, -1, -1, -1)  # (1, C, S, S) -> (B=rows, T=1, C, S, S)
             with self.predictor.autocast():
-                hidden, state = model.streams[name].convlstm(x, _stack_states([w.states.get(name) for w in active]))
-            for k, window in enumerate(active):
-                window.states[name] = [ConvLSTMState(*(None if t is None else t[k : k + 1] for t in layer)) for layer in state]
-                window.h_last[name] = hidden[k : k + 1, -1]
+                hidden, self.state[name] = model.streams[name].convlstm(x, self.state.get(name))
+            self.h_last[name] = hidden[:, -1]
         self.frame += 1
         done = [w for w in self.windows if self.frame - w.start == s.clip_len]
         self.windows = [w for w in self.windows if w not in done]
@@ -398,11 +402,16 @@ class StreamingPredictor:
         prediction = _clip_prediction(self.clips, window.start, s.clip_len, self.real_frames, self.fps,
                                       float(1 - lost.mean()), probs)
         self.clips += 1
+        if self.rows and self.rows[0] == window.start:  # its row leaves the batch
+            self.rows.pop(0)
+            self.state = {name: _drop_first_row(state) if self.rows else None for name, state in self.state.items()}
+            self.h_last = {name: h[1:] for name, h in self.h_last.items()}
         return prediction
 
     def _logits(self, window: _Window) -> torch.Tensor:
         s, model = self.settings, self.predictor.model
-        features = [model.streams[n].pool(window.h_last[n]) for n in self.clip_streams]
+        assert self.rows[0] == window.start, "windows end oldest first"
+        features = [model.streams[n].pool(self.h_last[n][:1]) for n in self.clip_streams]
         if self.dynamic_streams:
             rgb_di, flow_di = clip_dynamic_images(np.stack(self.rgb), np.stack(self.flow), [0], s.clip_len, s.dynamic)
             arrays = {"rgb_dynamic": rgb_di.astype(np.float16), "flow_dynamic": flow_di.astype(np.float16), "clip_starts": np.array([0])}
@@ -411,22 +420,20 @@ class StreamingPredictor:
         return model.head(torch.stack(features).sum(0))
 
 
-def _stack_states(states: list[list[ConvLSTMState] | None]) -> list[ConvLSTMState] | None:
-    """Per-window layer states -> one batch. A window that has not started (None), or a
-    missing h_{t-2}, becomes zeros: the cells compute exactly the same from a zero state
-    as from none (no bias on the hidden convolution; zero c and h add nothing)."""
-    started = [st for st in states if st is not None]
-    if not started:
+def _add_zero_row(state: list[ConvLSTMState] | None) -> list[ConvLSTMState] | None:
+    """A batched state with a new window's row appended: zeros, from which the cells
+    compute exactly what they compute from no state (no bias on the hidden convolution;
+    zero c and h add nothing). A field still None (h_{t-2} on every row's second frame)
+    stays None."""
+    if state is None:
         return None
-    batch = []
-    for layer in range(len(started[0])):
-        fields = []
-        for f in ConvLSTMState._fields:
-            parts = [None if st is None else getattr(st[layer], f) for st in states]
-            like = next((p for p in parts if p is not None), None)
-            fields.append(None if like is None else torch.cat([torch.zeros_like(like) if p is None else p for p in parts]))
-        batch.append(ConvLSTMState(*fields))
-    return batch
+    return [ConvLSTMState(*(None if t is None else torch.cat([t, torch.zeros_like(t[:1])]) for t in layer)) for layer in state]
+
+
+def _drop_first_row(state: list[ConvLSTMState] | None) -> list[ConvLSTMState] | None:
+    if state is None:
+        return None
+    return [ConvLSTMState(*(None if t is None else t[1:] for t in layer)) for layer in state]
 
 
 def stream_frames(predictor: Predictor, frames: Iterable[np.ndarray], fps: float,
