@@ -69,6 +69,25 @@ def test_offline_and_streaming_agree(model_dir, tmp_path, precision):
             np.testing.assert_allclose(a.probs, b.probs, atol=2e-2)
 
 
+def test_streaming_after_a_late_first_face_agrees_with_offline(model_dir, tmp_path):
+    """Windows opened before the first face are "no face"; the ones after step as one
+    batch from zero state, as offline runs their clips whole."""
+    blank = [np.full((150, 200, 3), 90, np.uint8)] * 12
+    video = write_video(tmp_path / "late.avi", blank + face_frames(44, 200, 150, seed=3), fps=20)
+    predictor = load_predictor(model_dir, precision="float32")
+    offline = {c.start_frame: c for c in predict_video(video, predictor).clips}
+    streamer = StreamingPredictor(predictor, 20)
+    streamed = [out for frame in read_video(video)[1] if (out := streamer.push(frame)) is not None]
+    assert 8 <= streamer.first_face <= 16
+    assert [c.start_frame for c in streamed] == [0, 8, 16, 24, 32, 40]
+    for clip in streamed:
+        if clip.start_frame < streamer.first_face:
+            assert clip.label == NO_FACE and clip.probs is None
+        else:
+            np.testing.assert_allclose(clip.probs, offline[clip.start_frame].probs, atol=1e-4)
+    assert sum(c.probs is not None for c in streamed) >= 3
+
+
 def test_pipelined_front_end_gives_the_same_predictions(model_dir):
     """stream_frames runs face detection and flow a thread ahead of the model: same clips,
     same probabilities, same order as running them one after the other."""
