@@ -302,11 +302,6 @@ def _draw_frames(result: VideoPrediction, arrays: dict, info, frames, writer) ->
 # ---------------------------------------------------------------- streaming
 
 
-@dataclass
-class _Window:
-    start: int
-
-
 class StreamingPredictor:
     """Frame by frame: ``push(frame_bgr) -> ClipPrediction | None``."""
 
@@ -328,13 +323,12 @@ class StreamingPredictor:
         self.lost = deque(maxlen=length)
         self.real = deque(maxlen=length)  # False for the padding that flush() adds
         self.real_frames = 0
-        self.windows: list[_Window] = []
-        # The open windows after the first face step together as one batch, oldest first
-        # (at most two: clips overlap by half): their starts, and per clip stream the
+        self.windows: list[int] = []  # first frame of each open clip window, oldest first
+        # The open windows opened at or after the first face (``_batched``) step together as
+        # one batch, oldest first (at most two: clips overlap by half); per clip stream, the
         # ConvLSTM state and last top-layer h batched over them. A window joins as a zero
         # row and leaves from the front when its clip ends, so the state stays batched
         # from frame to frame.
-        self.rows: list[int] = []
         self.state: dict[str, list[ConvLSTMState] | None] = {}
         self.h_last: dict[str, torch.Tensor] = {}  # (rows, Ch, S, S)
         self.clips = 0
@@ -374,43 +368,47 @@ class StreamingPredictor:
         self.real.append(real)
         self.real_frames += real
         if i % s.clip_stride == 0:
-            self.windows.append(_Window(start=i))
-            if self.first_face is not None and i >= self.first_face:  # before the first face: "no face", no state
-                self.rows.append(i)
+            self.windows.append(i)
+            if self._batched(i):  # before the first face: "no face", no state
                 self.state = {name: _add_zero_row(state) for name, state in self.state.items()}
         frame_arrays = {"rgb": rgb[None], "flow": flow.astype(np.float16)[None], "clip_starts": np.array([0])}  # as cached
         inputs = clip_inputs(frame_arrays, 0, 1, self.clip_streams)  # each (1, C, S, S)
         model, device = self.predictor.model, self.predictor.device
-        for name in self.clip_streams if self.rows else ():
-            x = inputs[name][None].to(device).expand(len(self.rows), -1, -1, -1, -1)  # (1, C, S, S) -> (B=rows, T=1, C, S, S)
+        rows = sum(map(self._batched, self.windows))
+        for name in self.clip_streams if rows else ():
+            x = inputs[name][None].to(device).expand(rows, -1, -1, -1, -1)  # (1, C, S, S) -> (B=rows, T=1, C, S, S)
             with self.predictor.autocast():
                 hidden, self.state[name] = model.streams[name].convlstm(x, self.state.get(name))
             self.h_last[name] = hidden[:, -1]
         self.frame += 1
-        done = [w for w in self.windows if self.frame - w.start == s.clip_len]
+        done = [w for w in self.windows if self.frame - w == s.clip_len]
         self.windows = [w for w in self.windows if w not in done]
         return self._finish(done[0]) if done else None
 
-    def _finish(self, window: _Window) -> ClipPrediction:
+    def _batched(self, start: int) -> bool:
+        """Whether the window opened at frame ``start`` has a row in the batched state."""
+        return self.first_face is not None and start >= self.first_face
+
+    def _finish(self, start: int) -> ClipPrediction:
         s = self.settings
         lost = np.array(self.lost)[np.array(self.real)]  # real frames only, as offline
         probs = None
-        if _has_face(lost, window.start, self.first_face):
+        if _has_face(lost, start, self.first_face):
             with self.predictor.autocast():
-                logits = self._logits(window)
+                logits = self._logits()
             probs = torch.softmax(logits.float(), 1)[0].cpu().numpy()
-        prediction = _clip_prediction(self.clips, window.start, s.clip_len, self.real_frames, self.fps,
+        prediction = _clip_prediction(self.clips, start, s.clip_len, self.real_frames, self.fps,
                                       float(1 - lost.mean()), probs)
         self.clips += 1
-        if self.rows and self.rows[0] == window.start:  # its row leaves the batch
-            self.rows.pop(0)
-            self.state = {name: _drop_first_row(state) if self.rows else None for name, state in self.state.items()}
+        if self._batched(start):  # the oldest open window: its row, the first, leaves the batch
+            rows_left = any(map(self._batched, self.windows))
+            self.state = {name: _drop_first_row(state) if rows_left else None for name, state in self.state.items()}
             self.h_last = {name: h[1:] for name, h in self.h_last.items()}
         return prediction
 
-    def _logits(self, window: _Window) -> torch.Tensor:
+    def _logits(self) -> torch.Tensor:
+        """The finishing window's logits: the batch's first row (windows end oldest first)."""
         s, model = self.settings, self.predictor.model
-        assert self.rows[0] == window.start, "windows end oldest first"
         features = [model.streams[n].pool(self.h_last[n][:1]) for n in self.clip_streams]
         if self.dynamic_streams:
             rgb_di, flow_di = clip_dynamic_images(np.stack(self.rgb), np.stack(self.flow), [0], s.clip_len, s.dynamic)
