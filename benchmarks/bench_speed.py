@@ -43,7 +43,7 @@ from fervid.faces import BlazeFace
 from fervid.models.convlstm import ConvLSTM, ConvLSTMConfig, compile_steps
 from fervid.models.fourstream import FourStreamNet, build_config
 from fervid.precision import autocast, describe, resolve_precision
-from fervid.predict import Predictor, StreamingPredictor, stream_frames
+from fervid.predict import Predictor, StreamingPredictor, stream_frames, streaming_threads
 from fervid.preprocess import FramePipeline, PreprocessSettings
 from fervid.video import find_videos
 
@@ -209,18 +209,31 @@ def bench_streaming(preset: str, precision: str, frames: int, detector, device: 
             push(frame)
         return time.perf_counter() - start
 
-    seconds = seconds_after_warm_up(StreamingPredictor(predictor, 25.0, detector).push)
+    # One thing at a time, in this thread: the front end, then the model, frame after frame.
+    seconds = seconds_after_warm_up(StreamingPredictor(predictor, 25.0, detector, parallel_streams=False).push)
     pipeline, faces = FramePipeline(predictor.settings, detector), []
     front = seconds_after_warm_up(lambda frame: faces.append(pipeline.push(frame)))  # the front end without the model
-    # stream_frames (what `fervid stream` runs): the front end a thread ahead of the model.
-    start = time.perf_counter()
-    for _ in stream_frames(predictor, stream, 25.0, detector, pipelined=True):
-        pass
-    pipelined = time.perf_counter() - start
+
+    def pipelined(parallel_streams: bool, threads: int) -> float:  # frames/s, the front end a thread ahead
+        before = torch.get_num_threads()
+        torch.set_num_threads(threads)
+        try:
+            start = time.perf_counter()
+            for _ in stream_frames(predictor, stream, 25.0, detector, pipelined=True, parallel_streams=parallel_streams):
+                pass
+            return len(stream) / (time.perf_counter() - start)
+        finally:
+            torch.set_num_threads(before)
+
+    # Before: the model on all of PyTorch's threads, its streams one after the other.
+    # `fervid stream`: the clip streams side by side, the cores shared out among them.
+    threads = streaming_threads(predictor)
+    before, now = pipelined(False, torch.get_num_threads()), pipelined(device.type == "cpu", threads)
     profiled = profile_streaming(predictor, faces, detector) if profiled_ops else {}
     return {"preset": preset, "precision": precision, "frames": frames, "frames_per_s": frames / seconds,
             "front_end_ms": 1000 * front / frames, "model_ms": 1000 * (seconds - front) / frames,
-            "pipelined_frames_per_s": len(stream) / pipelined, **profiled}
+            "pipelined_sequential_streams_frames_per_s": before, "pipelined_frames_per_s": now,
+            "streaming_threads": threads, **profiled}
 
 
 OP_GROUPS = {  # aten ops (and their in-place or _variant forms) by what they are, for the streaming profile
@@ -246,7 +259,8 @@ def profile_streaming(predictor: Predictor, faces: list, detector) -> dict:
     were every convolution at the measured peak."""
     from torch.profiler import profile
 
-    streamer = StreamingPredictor(predictor, 25.0, detector)
+    # One thread: the FLOP counter (a dispatch mode) sees only its own thread's operations.
+    streamer = StreamingPredictor(predictor, 25.0, detector, parallel_streams=False)
     for face in faces[:16]:  # a first window
         streamer.push_face(face)
     rest = faces[16:]
@@ -338,7 +352,9 @@ def main() -> None:
                 out["stream"].append(row)
                 print(f"  {preset:<6} {row['frames_per_s']:7.1f} frames/s over {row['frames']} frames: per frame "
                       f"{row['front_end_ms']:.1f} ms face + crop + flow, {row['model_ms']:.1f} ms model; "
-                      f"front end a thread ahead (fervid stream): {row['pipelined_frames_per_s']:.1f} frames/s", flush=True)
+                      f"front end a thread ahead: {row['pipelined_sequential_streams_frames_per_s']:.1f} frames/s with the "
+                      f"streams one after the other on {args.threads} threads, {row['pipelined_frames_per_s']:.1f} side by side "
+                      f"on {row['streaming_threads']} thread(s) each (fervid stream)", flush=True)
                 if "gflop_per_frame" in row:
                     by_op = row["ms_per_frame_by_op"]
                     profiled = sum(by_op.values())

@@ -16,7 +16,8 @@ from fervid.cli import main
 from fervid.labels import EXPRESSIONS
 from fervid.models.fourstream import PRESETS, with_ablation
 from fervid.models.resnet import ResNetConfig
-from fervid.predict import NO_FACE, Predictor, StreamingPredictor, load_predictor, predict_video, stream_frames
+from fervid.predict import (NO_FACE, Predictor, StreamingPredictor, load_predictor, predict_video, stream_frames,
+                           streaming_threads)
 from fervid.preprocess import PreprocessSettings
 from fervid.train import TrainConfig, train
 from fervid.video import VideoError, read_video
@@ -98,6 +99,30 @@ def test_pipelined_front_end_gives_the_same_predictions(model_dir):
     assert [c.start_frame for c in piped] == [c.start_frame for c in plain] == [0, 8, 16, 24]
     for a, b in zip(plain, piped):
         np.testing.assert_array_equal(a.probs, b.probs)
+
+
+@pytest.mark.parametrize("precision", ["float32", "bfloat16"])
+def test_clip_streams_side_by_side_give_the_same_predictions(model_dir, precision):
+    """On a CPU the RGB and flow streams step in two threads (autocast and inference mode
+    are per thread, so the worker must enter both): bit for bit what one thread gives."""
+    predictor = load_predictor(model_dir, precision=precision)
+    frames = list(face_frames(40, 200, 150, seed=5))
+    runs = {}
+    for parallel in (False, True):
+        streamer = StreamingPredictor(predictor, 20.0, parallel_streams=parallel)
+        assert (streamer.pool is not None) == parallel
+        runs[parallel] = [out for f in frames if (out := streamer.push(f)) is not None]
+    assert [c.start_frame for c in runs[True]] == [c.start_frame for c in runs[False]] == [0, 8, 16, 24]
+    for a, b in zip(runs[False], runs[True]):
+        np.testing.assert_array_equal(a.probs, b.probs)
+    assert not any(h.requires_grad for h in streamer.h_last.values())
+
+
+def test_streaming_threads_share_the_cores_among_the_clip_streams(model_dir):
+    predictor = load_predictor(model_dir, precision="float32")
+    assert streaming_threads(predictor, cores=2) == 1
+    assert streaming_threads(predictor, cores=8) == 4
+    assert StreamingPredictor(predictor).pool is not None  # CPU: side by side by default
 
 
 def test_front_end_error_reaches_the_caller_from_the_worker_thread(model_dir):

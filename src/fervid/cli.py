@@ -161,13 +161,16 @@ def _run(args: argparse.Namespace) -> int:
     elif args.command == "stream":
         import json
 
-        from .predict import load_predictor, stream_frames
+        import torch
+
+        from .predict import load_predictor, stream_frames, streaming_threads
         from .video import open_camera, read_video
 
         from .precision import describe
 
         print(f"streaming on {args.device} in {describe(args.precision, args.device)}", file=sys.stderr)
         predictor = load_predictor(args.model, args.device, args.precision)
+        torch.set_num_threads(streaming_threads(predictor))  # the clip streams step in threads of their own
         info, frames = open_camera(args.camera) if args.camera is not None else read_video(args.video)
         for clip in stream_frames(predictor, frames, info.fps):
             print(json.dumps(clip.to_dict()), flush=True)

@@ -26,6 +26,7 @@ import os
 import threading
 import time
 from collections import deque
+from concurrent.futures import ThreadPoolExecutor
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -303,9 +304,14 @@ def _draw_frames(result: VideoPrediction, arrays: dict, info, frames, writer) ->
 
 
 class StreamingPredictor:
-    """Frame by frame: ``push(frame_bgr) -> ClipPrediction | None``."""
+    """Frame by frame: ``push(frame_bgr) -> ClipPrediction | None``.
 
-    def __init__(self, predictor: Predictor, fps: float = 25.0, detector: BlazeFace | None = None):
+    ``parallel_streams`` (default: on a CPU) steps the RGB and flow ConvLSTM streams in
+    two threads; the predictions are the same either way. Fastest with PyTorch's
+    intra-op threads set to ``streaming_threads(predictor)`` (``fervid stream`` does so)."""
+
+    def __init__(self, predictor: Predictor, fps: float = 25.0, detector: BlazeFace | None = None,
+                 parallel_streams: bool | None = None):
         if predictor.settings.face_source != "blazeface":
             raise ValueError(
                 f"{predictor.source}: trained on OpenFace crops, which need OpenFace's own output; "
@@ -335,6 +341,12 @@ class StreamingPredictor:
         model = predictor.model
         self.clip_streams = [s for s in CLIP_STREAMS if s in model.streams]
         self.dynamic_streams = [s for s in DYNAMIC_STREAMS if s in model.streams]
+        if parallel_streams is None:
+            parallel_streams = predictor.device.type == "cpu"
+        # On a CPU the clip streams step side by side, one in this thread and the others in
+        # a pool's: each frame's ConvLSTM work is many small operations (32×32 × 16 channels
+        # at the small preset) that one core runs as fast as two (see ``streaming_threads``).
+        self.pool = _stream_pool() if parallel_streams and len(self.clip_streams) > 1 else None
 
     def push(self, frame: np.ndarray) -> ClipPrediction | None:
         return self.push_face(self.pipeline.push(frame))
@@ -373,17 +385,32 @@ class StreamingPredictor:
                 self.state = {name: _add_zero_row(state) for name, state in self.state.items()}
         frame_arrays = {"rgb": rgb[None], "flow": flow.astype(np.float16)[None], "clip_starts": np.array([0])}  # as cached
         inputs = clip_inputs(frame_arrays, 0, 1, self.clip_streams)  # each (1, C, S, S)
-        model, device = self.predictor.model, self.predictor.device
+        device = self.predictor.device
         rows = sum(map(self._batched, self.windows))
-        for name in self.clip_streams if rows else ():
-            x = inputs[name][None].to(device).expand(rows, -1, -1, -1, -1)  # (1, C, S, S) -> (B=rows, T=1, C, S, S)
-            with self.predictor.autocast():
-                hidden, self.state[name] = model.streams[name].convlstm(x, self.state.get(name))
-            self.h_last[name] = hidden[:, -1]
+        if rows:
+            xs = {name: inputs[name][None].to(device).expand(rows, -1, -1, -1, -1) for name in self.clip_streams}  # (1, C, S, S) -> (B=rows, T=1, C, S, S)
+            if self.pool is None:
+                for name in self.clip_streams:
+                    self._step_stream(name, xs[name])
+            else:  # the first stream in this thread, the others in the pool's
+                first, *rest = self.clip_streams
+                others = [self.pool.submit(self._step_stream, name, xs[name]) for name in rest]
+                try:
+                    self._step_stream(first, xs[first])
+                finally:
+                    for future in others:
+                        future.result()
         self.frame += 1
         done = [w for w in self.windows if self.frame - w == s.clip_len]
         self.windows = [w for w in self.windows if w not in done]
         return self._finish(done[0]) if done else None
+
+    def _step_stream(self, name: str, x: torch.Tensor) -> None:
+        """One clip stream's ConvLSTM stack one frame on, for every batched window. May run
+        in a pool thread: inference mode and autocast are per thread, so both are entered here."""
+        with torch.inference_mode(), self.predictor.autocast():
+            hidden, self.state[name] = self.predictor.model.streams[name].convlstm(x, self.state.get(name))
+        self.h_last[name] = hidden[:, -1]
 
     def _batched(self, start: int) -> bool:
         """Whether the window opened at frame ``start`` has a row in the batched state."""
@@ -418,6 +445,36 @@ class StreamingPredictor:
         return model.head(torch.stack(features).sum(0))
 
 
+_pool: ThreadPoolExecutor | None = None
+_pool_lock = threading.Lock()
+
+
+def _stream_pool() -> ThreadPoolExecutor:
+    """The worker threads that step clip streams beside the caller's (one per stream
+    past the first), shared by every ``StreamingPredictor`` of the process."""
+    global _pool
+    with _pool_lock:
+        if _pool is None:
+            _pool = ThreadPoolExecutor(len(CLIP_STREAMS) - 1, thread_name_prefix="fervid-stream")
+        return _pool
+
+
+def streaming_threads(predictor: Predictor, cores: int | None = None) -> int:
+    """PyTorch's intra-op thread count for streaming: the cores shared out among the clip
+    streams, which step in threads of their own on a CPU (``StreamingPredictor``).
+    Measured on 2 cores, small preset, bfloat16: the two ConvLSTM streams of two windows
+    took 10.9 ms per frame one after the other with 1 thread, 10.5 ms with 2 (operations
+    this small gain nothing from a second thread), 6.2 ms side by side with 1 thread each;
+    the whole stream (front end a thread ahead) went from 56 to 75 frames/s
+    (``benchmarks/bench_speed.py --skip stacks,train``)."""
+    if cores is None:
+        cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+    streams = sum(s in predictor.model.streams for s in CLIP_STREAMS)
+    if predictor.device.type != "cpu" or streams < 2:
+        return torch.get_num_threads()
+    return max(1, cores // streams)
+
+
 def _add_zero_row(state: list[ConvLSTMState] | None) -> list[ConvLSTMState] | None:
     """A batched state with a new window's row appended: zeros, from which the cells
     compute exactly what they compute from no state (no bias on the hidden convolution;
@@ -435,12 +492,13 @@ def _drop_first_row(state: list[ConvLSTMState] | None) -> list[ConvLSTMState] | 
 
 
 def stream_frames(predictor: Predictor, frames: Iterable[np.ndarray], fps: float,
-                  detector: BlazeFace | None = None, pipelined: bool = True) -> Iterator[ClipPrediction]:
+                  detector: BlazeFace | None = None, pipelined: bool = True,
+                  parallel_streams: bool | None = None) -> Iterator[ClipPrediction]:
     """Predictions as soon as each clip window completes. ``pipelined``: the front end
     (decoding, face detection, alignment, flow: OpenCV, which releases the GIL) runs one
     thread ahead of the model (PyTorch), so the two overlap; the results are the same
     frame for frame, in the same order."""
-    streamer = StreamingPredictor(predictor, fps, detector)
+    streamer = StreamingPredictor(predictor, fps, detector, parallel_streams)
     faces = _run_ahead((streamer.pipeline.push(f) for f in frames), depth=4) if pipelined else map(streamer.pipeline.push, frames)
     for face in faces:
         prediction = streamer.push_face(face)
