@@ -214,21 +214,24 @@ def bench_streaming(preset: str, precision: str, frames: int, detector, device: 
     pipeline, faces = FramePipeline(predictor.settings, detector), []
     front = seconds_after_warm_up(lambda frame: faces.append(pipeline.push(frame)))  # the front end without the model
 
-    def pipelined(parallel_streams: bool, threads: int) -> float:  # frames/s, the front end a thread ahead
+    def pipelined(parallel_streams: bool, threads: int, frames_per_step: int) -> float:  # frames/s, the front end a thread ahead
         before = torch.get_num_threads()
         torch.set_num_threads(threads)
         try:
             start = time.perf_counter()
-            for _ in stream_frames(predictor, stream, 25.0, detector, pipelined=True, parallel_streams=parallel_streams):
+            for _ in stream_frames(predictor, stream, 25.0, detector, pipelined=True, parallel_streams=parallel_streams,
+                                   frames_per_step=frames_per_step):
                 pass
             return len(stream) / (time.perf_counter() - start)
         finally:
             torch.set_num_threads(before)
 
-    # Before: the model on all of PyTorch's threads, its streams one after the other.
-    # `fervid stream`: the clip streams side by side, the cores shared out among them.
+    # Before: the model on all of PyTorch's threads, its streams one after the other, one
+    # frame at a time. `fervid stream`: the clip streams side by side, the cores shared out
+    # among them, 8 frames (the clip stride) at a time.
     threads = streaming_threads(predictor)
-    before, now = pipelined(False, torch.get_num_threads()), pipelined(device.type == "cpu", threads)
+    before = pipelined(False, torch.get_num_threads(), 1)
+    now = pipelined(device.type == "cpu", threads, predictor.settings.clip_stride)
     profiled = profile_streaming(predictor, faces, detector) if profiled_ops else {}
     return {"preset": preset, "precision": precision, "frames": frames, "frames_per_s": frames / seconds,
             "front_end_ms": 1000 * front / frames, "model_ms": 1000 * (seconds - front) / frames,
@@ -353,8 +356,9 @@ def main() -> None:
                 print(f"  {preset:<6} {row['frames_per_s']:7.1f} frames/s over {row['frames']} frames: per frame "
                       f"{row['front_end_ms']:.1f} ms face + crop + flow, {row['model_ms']:.1f} ms model; "
                       f"front end a thread ahead: {row['pipelined_sequential_streams_frames_per_s']:.1f} frames/s with the "
-                      f"streams one after the other on {args.threads} threads, {row['pipelined_frames_per_s']:.1f} side by side "
-                      f"on {row['streaming_threads']} thread(s) each (fervid stream)", flush=True)
+                      f"streams one after the other on {args.threads} threads, a frame at a time; "
+                      f"{row['pipelined_frames_per_s']:.1f} side by side on {row['streaming_threads']} thread(s) each, "
+                      f"8 frames at a time (fervid stream)", flush=True)
                 if "gflop_per_frame" in row:
                     by_op = row["ms_per_frame_by_op"]
                     profiled = sum(by_op.values())

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from conftest import FIXTURES, face_frames, needs_fixtures
-from fervid.faces import AlignSettings, BlazeFace, FaceTracker, NoFaceError, crop_face, read_openface
+from fervid.faces import AlignSettings, BlazeFace, FaceTracker, NoFaceError, Track, crop_face, read_openface
 from fervid.video import read_video
 
 
@@ -43,6 +43,32 @@ def test_alignment_levels_the_eyes(detector):
     eyes = detector.detect(margin)[0].keypoints[:2]
     residual = math.degrees(math.atan2(eyes[1][1] - eyes[0][1], eyes[1][0] - eyes[0][0]))
     assert abs(residual) < 3  # degrees, from 15: eyes level in the crop, up to keypoint noise
+
+
+def _crop_from_the_whole_frame_shrunk(frame, track, size):
+    """The reference crop_face cuts short: the whole frame shrunk by k×k block means."""
+    matrix, k = track.transform(size), int(track.side / size)
+    if k >= 2:
+        h, w = frame.shape[:2]
+        frame = cv2.resize(frame[: h - h % k, : w - w % k], (w // k, h // k), interpolation=cv2.INTER_AREA)
+        matrix = np.concatenate([matrix[:, :2] * k, matrix[:, 2:] + matrix[:, :2].sum(1, keepdims=True) * (k - 1) / 2], 1)
+    return cv2.warpAffine(frame, matrix, (size, size), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+
+
+@pytest.mark.parametrize("width,height", [(320, 240), (333, 251)])  # and sides no factor divides
+def test_crop_shrinks_only_its_region_with_the_whole_frames_pixels(width, height):
+    """Rotated, scaled, half off the frame: the same crop as from the whole frame shrunk,
+    up to one grey level (warpAffine's fixed-point coordinates round differently)."""
+    rng = np.random.default_rng(1)
+    frame = rng.integers(0, 256, (height, width, 3), np.uint8)
+    frame = cv2.GaussianBlur(frame, (0, 0), 2)  # texture at every scale the crops shrink by
+    for _ in range(40):
+        track = Track(cx=rng.uniform(-40, width + 40), cy=rng.uniform(-40, height + 40),
+                      side=rng.uniform(40, 300), angle=rng.uniform(-0.6, 0.6))
+        for size in (16, 32, 64):
+            crop, reference = crop_face(frame, track, size), _crop_from_the_whole_frame_shrunk(frame, track, size)
+            assert crop.shape == (size, size, 3)
+            assert np.abs(crop.astype(int) - reference.astype(int)).max() <= 1, (track, size)
 
 
 def test_track_bridges_missed_frames_then_reports_lost(detector):

@@ -46,15 +46,16 @@ def model_dir(tmp_path_factory):
     return folder / "run"
 
 
-@pytest.mark.parametrize("precision", ["float32", "bfloat16"])
-def test_offline_and_streaming_agree(model_dir, tmp_path, precision):
-    """Streaming steps its two open windows as one batch; offline runs whole clips."""
+@pytest.mark.parametrize("precision,frames_per_step", [("float32", 1), ("bfloat16", 1), ("float32", 8), ("float32", 4)])
+def test_offline_and_streaming_agree(model_dir, tmp_path, precision, frames_per_step):
+    """Streaming steps its two open windows as one batch, 1 or more frames at a time;
+    offline runs whole clips. Same clips, same values, out at the same frame."""
     video = write_video(tmp_path / "talk.avi", face_frames(40, 200, 150, seed=7), fps=20)
     predictor = load_predictor(model_dir, precision=precision)
     assert predictor.precision == precision
     offline = predict_video(video, predictor)
     info, frames = read_video(video)
-    streamer = StreamingPredictor(predictor, info.fps)
+    streamer = StreamingPredictor(predictor, info.fps, frames_per_step=frames_per_step)
     streamed = []
     for i, frame in enumerate(frames):
         out = streamer.push(frame)
@@ -70,14 +71,15 @@ def test_offline_and_streaming_agree(model_dir, tmp_path, precision):
             np.testing.assert_allclose(a.probs, b.probs, atol=2e-2)
 
 
-def test_streaming_after_a_late_first_face_agrees_with_offline(model_dir, tmp_path):
+@pytest.mark.parametrize("frames_per_step", [1, 8])
+def test_streaming_after_a_late_first_face_agrees_with_offline(model_dir, tmp_path, frames_per_step):
     """Windows opened before the first face are "no face"; the ones after step as one
     batch from zero state, as offline runs their clips whole."""
     blank = [np.full((150, 200, 3), 90, np.uint8)] * 12
     video = write_video(tmp_path / "late.avi", blank + face_frames(44, 200, 150, seed=3), fps=20)
     predictor = load_predictor(model_dir, precision="float32")
     offline = {c.start_frame: c for c in predict_video(video, predictor).clips}
-    streamer = StreamingPredictor(predictor, 20)
+    streamer = StreamingPredictor(predictor, 20, frames_per_step=frames_per_step)
     streamed = [out for frame in read_video(video)[1] if (out := streamer.push(frame)) is not None]
     assert 8 <= streamer.first_face <= 16
     assert [c.start_frame for c in streamed] == [0, 8, 16, 24, 32, 40]
@@ -116,6 +118,12 @@ def test_clip_streams_side_by_side_give_the_same_predictions(model_dir, precisio
     for a, b in zip(runs[False], runs[True]):
         np.testing.assert_array_equal(a.probs, b.probs)
     assert not any(h.requires_grad for h in streamer.h_last.values())
+
+
+def test_frames_per_step_must_divide_the_clip_stride(model_dir):
+    predictor = load_predictor(model_dir, precision="float32")
+    with pytest.raises(ValueError, match="divide the clip stride 8, got 3"):
+        StreamingPredictor(predictor, frames_per_step=3)
 
 
 def test_streaming_threads_share_the_cores_among_the_clip_streams(model_dir):
@@ -163,14 +171,15 @@ def test_predictor_resolves_auto_precision(model_dir):
         Predictor(predictor.model, predictor.settings, "x", "half")
 
 
-def test_short_video_one_clip_offline_and_streaming(model_dir, tmp_path):
+@pytest.mark.parametrize("frames_per_step", [1, 4])
+def test_short_video_one_clip_offline_and_streaming(model_dir, tmp_path, frames_per_step):
     """Shorter than a clip: padded to one clip in both paths; padding is not "no face"."""
     video = write_video(tmp_path / "short.avi", face_frames(6, 160, 120), fps=10)
     predictor = load_predictor(model_dir, precision="float32")
     offline = predict_video(video, predictor)
     assert len(offline.clips) == 1 and offline.clips[0].label != NO_FACE
     assert (offline.clips[0].end_frame, offline.clips[0].end_s) == (5, 0.6)
-    streamer = StreamingPredictor(predictor, 10)
+    streamer = StreamingPredictor(predictor, 10, frames_per_step=frames_per_step)
     _, frames = read_video(video)
     assert all(streamer.push(f) is None for f in frames)
     last = streamer.flush()

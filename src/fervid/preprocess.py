@@ -35,7 +35,7 @@ from .flow import FlowSettings, farneback, scale_flow, to_gray
 from .video import probe, read_video
 
 FACE_SOURCES = ("blazeface", "openface")
-CACHE_FORMAT = 2  # bump when the arrays' meaning changes: it is part of every cache key (2: area-filtered crops)
+CACHE_FORMAT = 3  # bump when the arrays' meaning changes: it is part of every cache key (2: area-filtered crops; 3: block-mean shrink of the crop's region)
 
 
 @dataclass(frozen=True)
