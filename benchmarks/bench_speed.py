@@ -349,7 +349,7 @@ def main() -> None:
         print(f"## streaming prediction, configuration (e), {auto} (auto)")
         detector = BlazeFace()
         for preset in presets:
-            row = bench_streaming(preset, auto, 200 if preset == "small" else 24, detector, device, args.videos,
+            row = bench_streaming(preset, auto, 400 if preset == "small" else 24, detector, device, args.videos,
                                   profiled_ops=device.type == "cpu")
             if row:
                 out["stream"].append(row)
