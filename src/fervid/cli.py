@@ -163,17 +163,20 @@ def _run(args: argparse.Namespace) -> int:
 
         import torch
 
+        from .precision import describe
         from .predict import load_predictor, stream_frames, streaming_threads
         from .video import open_camera, read_video
 
-        from .precision import describe
-
         print(f"streaming on {args.device} in {describe(args.precision, args.device)}", file=sys.stderr)
         predictor = load_predictor(args.model, args.device, args.precision)
-        torch.set_num_threads(streaming_threads(predictor))  # the clip streams step in threads of their own
         info, frames = open_camera(args.camera) if args.camera is not None else read_video(args.video)
-        for clip in stream_frames(predictor, frames, info.fps):
-            print(json.dumps(clip.to_dict()), flush=True)
+        threads = torch.get_num_threads()
+        torch.set_num_threads(streaming_threads(predictor))  # the clip streams step in threads of their own
+        try:
+            for clip in stream_frames(predictor, frames, info.fps):
+                print(json.dumps(clip.to_dict()), flush=True)
+        finally:
+            torch.set_num_threads(threads)
     elif args.command in ("crossval", "train"):
         from .crossval import crossval
         from .preprocess import PreprocessSettings

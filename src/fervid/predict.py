@@ -8,9 +8,10 @@ copy of the video.
 
 Streaming, ``StreamingPredictor``: ``push(frame)`` runs the per-frame work once
 (face track, crop, flow against the previous crop) and steps the ConvLSTM streams
-of the (at most two) open clip windows by one frame, with their recurrent state
-carried; when a window's last frame arrives, its dynamic images go through the
-ResNet streams and the head, and the clip's prediction is returned at once.
+of the (at most two) open clip windows by one frame (or every ``frames_per_step``
+frames by that many), with their recurrent state carried; when a window's last frame
+arrives, its dynamic images go through the ResNet streams and the head, and the clip's
+prediction is returned at once.
 Latency: a clip's prediction is out when its last frame has been pushed (0
 frames after the window; the window itself spans 16 frames, 0.64 s at 25 fps);
 a new prediction every 8 frames.
