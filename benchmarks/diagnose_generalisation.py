@@ -36,6 +36,10 @@ def clip_set(entries, cache: PreprocessCache, streams) -> ClipSet:
             memo[key] = cache.load(key, names=arrays_needed(streams))
         return memo[key]
 
+    missing = [str(e.path) for e in entries if not cache.has(e.path)]
+    if missing:
+        raise SystemExit(f"{len(missing)} videos not preprocessed with these settings in {cache.folder.parent}, e.g. {missing[0]}: "
+                         "run `fervid preprocess <manifest.csv> --cache <that folder>` first")
     return ClipSet([(str(e.path), e.label) for e in entries], load, cache.settings.clip_len, streams,
                    [cache.clip_count(e.path) for e in entries])
 

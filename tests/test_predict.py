@@ -7,6 +7,7 @@ import threading
 
 import numpy as np
 import pytest
+import torch
 
 from conftest import face_frames, write_video
 from fervid.cache import PreprocessCache, preprocess
@@ -14,7 +15,7 @@ from fervid.checkpoint import CheckpointError
 from fervid.clipset import ClipSet
 from fervid.cli import main
 from fervid.labels import EXPRESSIONS
-from fervid.models.fourstream import PRESETS, with_ablation
+from fervid.models.fourstream import PRESETS, FourStreamNet, with_ablation
 from fervid.models.resnet import ResNetConfig
 from fervid.predict import (NO_FACE, Predictor, StreamingPredictor, load_predictor, predict_video, stream_frames,
                            streaming_threads)
@@ -118,6 +119,41 @@ def test_clip_streams_side_by_side_give_the_same_predictions(model_dir, precisio
     for a, b in zip(runs[False], runs[True]):
         np.testing.assert_array_equal(a.probs, b.probs)
     assert not any(h.requires_grad for h in streamer.h_last.values())
+
+
+def test_both_stream_threads_run_in_the_predictors_precision(model_dir):
+    """Autocast is per thread: the pool's thread must enter it as the caller's does."""
+    predictor = load_predictor(model_dir, precision="bfloat16")
+    seen = []
+    hooks = [predictor.model.streams[name].convlstm.register_forward_pre_hook(
+        lambda module, args: seen.append((threading.current_thread().name, torch.is_autocast_enabled("cpu"))))
+        for name in ("rgb_clip", "flow_clip")]
+    try:
+        streamer = StreamingPredictor(predictor, 20.0, parallel_streams=True)
+        for frame in face_frames(16, 200, 150, seed=5):
+            streamer.push(frame)
+    finally:
+        for hook in hooks:
+            hook.remove()
+    assert any(thread.startswith("fervid-stream") for thread, _ in seen)
+    assert any(not thread.startswith("fervid-stream") for thread, _ in seen)
+    assert all(enabled for _, enabled in seen)
+
+
+def test_streaming_a_model_without_clip_streams(model_dir, tmp_path):
+    """Configuration (a), the ResNet streams alone: nothing to step per frame, a
+    prediction per window all the same, as offline."""
+    trained = load_predictor(model_dir, precision="float32")
+    config = dataclasses.replace(trained.model.config, streams=("rgb_dynamic", "flow_dynamic"))
+    predictor = Predictor(FourStreamNet(config).eval(), trained.settings, "test", "float32")
+    video = write_video(tmp_path / "a.avi", face_frames(24, 200, 150, seed=2), fps=20)
+    offline = predict_video(video, predictor)
+    for frames_per_step in (1, 8):
+        streamer = StreamingPredictor(predictor, 20, frames_per_step=frames_per_step)
+        streamed = [out for f in read_video(video)[1] if (out := streamer.push(f)) is not None]
+        assert [c.start_frame for c in streamed] == [c.start_frame for c in offline.clips] == [0, 8]
+        for a, b in zip(offline.clips, streamed):
+            np.testing.assert_allclose(a.probs, b.probs, atol=1e-5)
 
 
 def test_frames_per_step_must_divide_the_clip_stride(model_dir):

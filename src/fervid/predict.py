@@ -27,8 +27,8 @@ import os
 import threading
 import time
 from collections import deque
-from concurrent.futures import ThreadPoolExecutor
 from collections.abc import Iterable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from queue import Empty, Queue
@@ -408,30 +408,40 @@ class StreamingPredictor:
         """The ConvLSTM streams of every batched window through the pending frames."""
         n, self.pending = self.pending, 0
         rows = sum(map(self._batched, self.windows))
-        if rows:
+        if rows and self.clip_streams:  # configuration (a) has none
             rgb, flow = np.stack(list(self.rgb)[-n:]), np.stack(list(self.flow)[-n:])
             frame_arrays = {"rgb": rgb, "flow": flow.astype(np.float16), "clip_starts": np.array([0])}  # as cached
             inputs = clip_inputs(frame_arrays, 0, n, self.clip_streams)  # each (n, C, S, S)
             device = self.predictor.device
             xs = {name: inputs[name][None].to(device).expand(rows, -1, -1, -1, -1) for name in self.clip_streams}  # (n, C, S, S) -> (B=rows, T=n, C, S, S)
-            self._side_by_side(self._step_stream, xs)
+            stepped = self._side_by_side(self._step_stream, xs)
+            # Written back only once every stream has stepped. (After an error the predictor
+            # is not usable: its frames and its state no longer agree.)
+            for name, (h_last, state) in zip(xs, stepped):
+                self.h_last[name], self.state[name] = h_last, state
 
-    def _step_stream(self, name: str, x: torch.Tensor) -> None:
-        """One clip stream's ConvLSTM stack through x (rows, n frames, C, S, S), its state carried."""
-        hidden, self.state[name] = self.predictor.model.streams[name].convlstm(x, self.state.get(name))
-        self.h_last[name] = hidden[:, -1]
+    def _step_stream(self, name: str, x: torch.Tensor) -> tuple[torch.Tensor, list[ConvLSTMState]]:
+        """One clip stream's ConvLSTM stack through x (rows, n frames, C, S, S) from its
+        state -> (the top layer's last h (rows, Ch, S, S), the new state)."""
+        hidden, state = self.predictor.model.streams[name].convlstm(x, self.state.get(name))
+        return hidden[:, -1], state
 
     def _side_by_side(self, stream_fn, inputs: dict[str, torch.Tensor]) -> list:
         """``[stream_fn(name, x) for name, x in inputs.items()]``, the first in this thread and
-        the others in the pool's when there is one. Inference mode and autocast are per
-        thread, so both are entered for each call."""
+        the others in the pool's when there is one. Inference mode, autocast and (for the
+        pool's thread, once set) PyTorch's thread count are per thread: each call takes the
+        caller's."""
+        threads = torch.get_num_threads()
+
         def run(name: str):
+            if torch.get_num_threads() != threads:
+                torch.set_num_threads(threads)
             with torch.inference_mode(), self.predictor.autocast():
                 return stream_fn(name, inputs[name])
 
-        first, *rest = inputs
-        if self.pool is None:
+        if self.pool is None or len(inputs) < 2:
             return [run(name) for name in inputs]
+        first, *rest = inputs
         others = [self.pool.submit(run, name) for name in rest]
         try:
             return [run(first)] + [future.result() for future in others]
@@ -479,7 +489,8 @@ _pool_lock = threading.Lock()
 
 def _stream_pool() -> ThreadPoolExecutor:
     """The worker threads that step clip streams beside the caller's (one per stream
-    past the first), shared by every ``StreamingPredictor`` of the process."""
+    past the first), shared by every ``StreamingPredictor`` of the process: predictors
+    stepping at once in several threads queue for it (correct, but without the gain)."""
     global _pool
     with _pool_lock:
         if _pool is None:
