@@ -285,4 +285,9 @@ def test_cli_predict_and_stream(model_dir, tmp_path, capsys):
     assert main(["stream", str(video), "--model", str(model_dir)]) == 0
     lines = [json.loads(line) for line in capsys.readouterr().out.splitlines() if line.startswith("{")]
     assert [c["start_frame"] for c in lines] == [0, 8]
+    assert main(["stream", str(video), "--model", str(model_dir), "--frames-per-step", "1"]) == 0
+    one_at_a_time = [json.loads(line) for line in capsys.readouterr().out.splitlines() if line.startswith("{")]
+    assert [c["label"] for c in one_at_a_time] == [c["label"] for c in lines]
+    assert main(["stream", str(video), "--model", str(model_dir), "--frames-per-step", "3"]) == 2
+    assert "divide the clip stride" in capsys.readouterr().err
     assert main(["predict", str(tmp_path / "missing.avi"), "--model", str(model_dir), "-o", str(tmp_path / "o"), "--no-progress"]) == 1

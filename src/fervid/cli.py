@@ -122,6 +122,9 @@ def main(argv: list[str] | None = None) -> int:
     source.add_argument("--camera", type=int, help="camera index")
     p.add_argument("--model", required=True)
     p.add_argument("--device", default="cpu")
+    p.add_argument("--frames-per-step", type=int, default=8,
+                   help="the ConvLSTM streams step this many frames at a time (a divisor of 8); the same "
+                        "predictions at the same frames: 8 is fastest, 1 spreads the model's work evenly over frames")
     _add_precision_arg(p)
 
     args = parser.parse_args(argv)
@@ -173,7 +176,7 @@ def _run(args: argparse.Namespace) -> int:
         threads = torch.get_num_threads()
         torch.set_num_threads(streaming_threads(predictor))  # the clip streams step in threads of their own
         try:
-            for clip in stream_frames(predictor, frames, info.fps):
+            for clip in stream_frames(predictor, frames, info.fps, frames_per_step=args.frames_per_step):
                 print(json.dumps(clip.to_dict()), flush=True)
         finally:
             torch.set_num_threads(threads)
