@@ -3,6 +3,8 @@
 import csv
 import dataclasses
 import json
+import subprocess
+import sys
 import threading
 
 import numpy as np
@@ -291,3 +293,17 @@ def test_cli_predict_and_stream(model_dir, tmp_path, capsys):
     assert main(["stream", str(video), "--model", str(model_dir), "--frames-per-step", "3"]) == 2
     assert "divide the clip stride" in capsys.readouterr().err
     assert main(["predict", str(tmp_path / "missing.avi"), "--model", str(model_dir), "-o", str(tmp_path / "o"), "--no-progress"]) == 1
+
+
+def test_stream_into_a_reader_that_stops_early_exits_quietly(model_dir, tmp_path):
+    """`fervid stream video | head -1`: the reader closes the pipe after one clip; the
+    stream stops without a traceback or an error exit."""
+    video = write_video(tmp_path / "long.avi", face_frames(160, 160, 120), fps=20)
+    process = subprocess.Popen([sys.executable, "-m", "fervid.cli", "stream", str(video), "--model", str(model_dir),
+                                "--frames-per-step", "1"], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    first = process.stdout.readline()
+    process.stdout.close()  # what head does after its line
+    _, errors = process.communicate(timeout=120)
+    assert json.loads(first)["start_frame"] == 0
+    assert process.returncode == 0, errors.decode()
+    assert b"Broken pipe" not in errors and b"Traceback" not in errors

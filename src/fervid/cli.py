@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from pathlib import Path
 
@@ -130,6 +131,9 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         return _run(args)
+    except BrokenPipeError:  # the reader went away (`fervid stream ... | head`): stop quietly, as Unix tools do
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # so that the exit's flush does not fail again
+        return 0
     except (OSError, ValueError) as err:  # bad input: the message names the file and the problem
         print(f"fervid {args.command}: {err}", file=sys.stderr)
         return 2
