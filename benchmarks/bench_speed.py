@@ -43,7 +43,7 @@ from fervid.faces import BlazeFace
 from fervid.models.convlstm import ConvLSTM, ConvLSTMConfig, compile_steps
 from fervid.models.fourstream import FourStreamNet, build_config
 from fervid.precision import autocast, describe, resolve_precision
-from fervid.predict import Predictor, StreamingPredictor, stream_frames, streaming_threads
+from fervid.predict import Predictor, StreamingPredictor, intra_op_threads, stream_frames, streaming_threads
 from fervid.preprocess import FramePipeline, PreprocessSettings
 from fervid.video import find_videos
 
@@ -215,16 +215,12 @@ def bench_streaming(preset: str, precision: str, frames: int, detector, device: 
     front = seconds_after_warm_up(lambda frame: faces.append(pipeline.push(frame)))  # the front end without the model
 
     def pipelined(parallel_streams: bool, threads: int, frames_per_step: int) -> float:  # frames/s, the front end a thread ahead
-        before = torch.get_num_threads()
-        torch.set_num_threads(threads)
-        try:
+        with intra_op_threads(threads):
             start = time.perf_counter()
             for _ in stream_frames(predictor, stream, 25.0, detector, pipelined=True, parallel_streams=parallel_streams,
                                    frames_per_step=frames_per_step):
                 pass
             return len(stream) / (time.perf_counter() - start)
-        finally:
-            torch.set_num_threads(before)
 
     # Before: the model on all of PyTorch's threads, its streams one after the other, one
     # frame at a time. `fervid stream`: the clip streams side by side, the cores shared out

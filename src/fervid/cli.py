@@ -168,22 +168,16 @@ def _run(args: argparse.Namespace) -> int:
     elif args.command == "stream":
         import json
 
-        import torch
-
         from .precision import describe
-        from .predict import load_predictor, stream_frames, streaming_threads
+        from .predict import intra_op_threads, load_predictor, stream_frames, streaming_threads
         from .video import open_camera, read_video
 
         print(f"streaming on {args.device} in {describe(args.precision, args.device)}", file=sys.stderr)
         predictor = load_predictor(args.model, args.device, args.precision)
         info, frames = open_camera(args.camera) if args.camera is not None else read_video(args.video)
-        threads = torch.get_num_threads()
-        torch.set_num_threads(streaming_threads(predictor))  # the clip streams step in threads of their own
-        try:
+        with intra_op_threads(streaming_threads(predictor)):  # the clip streams step in threads of their own
             for clip in stream_frames(predictor, frames, info.fps, frames_per_step=args.frames_per_step):
                 print(json.dumps(clip.to_dict()), flush=True)
-        finally:
-            torch.set_num_threads(threads)
     elif args.command in ("crossval", "train"):
         from .crossval import crossval
         from .preprocess import PreprocessSettings

@@ -96,7 +96,7 @@ class BlazeFace:
             frame = frame[: frame.shape[0] - frame.shape[0] % factor, : frame.shape[1] - frame.shape[1] % factor]
         height, width = frame.shape[:2]
         side = max(height, width)
-        shrunk = cv2.resize(frame, (width // factor, height // factor), interpolation=cv2.INTER_AREA) if factor > 1 else frame
+        shrunk = block_mean_shrink(frame, factor) if factor > 1 else frame
         fit_w, fit_h = max(1, round(width * INPUT_SIZE / side)), max(1, round(height * INPUT_SIZE / side))
         small = cv2.resize(shrunk, (fit_w, fit_h), interpolation=cv2.INTER_LINEAR)
         small = cv2.copyMakeBorder(small, 0, INPUT_SIZE - fit_h, 0, INPUT_SIZE - fit_w, cv2.BORDER_CONSTANT)
@@ -233,6 +233,13 @@ class FaceTracker:
         return TrackedFrame(track=self.track, detected=True, lost=False)
 
 
+def block_mean_shrink(image: np.ndarray, factor: int) -> np.ndarray:
+    """(H, W, C) with H and W multiples of ``factor`` -> (H/k, W/k, C): each pixel the
+    mean of one k×k block (OpenCV's integer-factor INTER_AREA path)."""
+    height, width = image.shape[:2]
+    return cv2.resize(image, (width // factor, height // factor), interpolation=cv2.INTER_AREA)
+
+
 def crop_face(frame: np.ndarray, track: Track, size: int) -> np.ndarray:
     """The aligned size×size crop, BGR uint8 (edges replicated where the crop leaves the frame).
 
@@ -256,8 +263,7 @@ def crop_face(frame: np.ndarray, track: Track, size: int) -> np.ndarray:
                                 cv2.invertAffineTransform(matrix))[0]  # the crop's corners in the shrunk frame, (4, 2)
         x0, y0 = np.clip(np.floor(corners.min(0)).astype(int) - 1, 0, (shrunk_w - 1, shrunk_h - 1))
         x1, y1 = np.clip(np.ceil(corners.max(0)).astype(int) + 2, (x0 + 1, y0 + 1), (shrunk_w, shrunk_h))
-        region = frame[y0 * factor : y1 * factor, x0 * factor : x1 * factor]
-        frame = cv2.resize(region, (x1 - x0, y1 - y0), interpolation=cv2.INTER_AREA)
+        frame = block_mean_shrink(frame[y0 * factor : y1 * factor, x0 * factor : x1 * factor], factor)
         matrix[:, 2] += matrix[:, :2] @ np.array([x0, y0], np.float64)  # region pixel q is shrunk-frame pixel q + (x0, y0)
     return cv2.warpAffine(frame, matrix, (size, size), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
 

@@ -29,6 +29,7 @@ import time
 from collections import deque
 from collections.abc import Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from queue import Empty, Queue
@@ -496,6 +497,17 @@ def _stream_pool() -> ThreadPoolExecutor:
         if _pool is None:
             _pool = ThreadPoolExecutor(len(CLIP_STREAMS) - 1, thread_name_prefix="fervid-stream")
         return _pool
+
+
+@contextmanager
+def intra_op_threads(threads: int) -> Iterator[None]:
+    """PyTorch's intra-op thread count set to ``threads`` inside, restored after."""
+    before = torch.get_num_threads()
+    torch.set_num_threads(threads)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(before)
 
 
 def streaming_threads(predictor: Predictor, cores: int | None = None) -> int:
