@@ -1,8 +1,9 @@
-"""Shared pieces of the benchmark scripts: a header naming the machine, timing, and the
-machine's convolution peak."""
+"""Shared pieces of the benchmark scripts: a header naming the machine, timing, the
+machine's convolution peak, and one model setting changed from the command line."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import platform
@@ -84,3 +85,21 @@ def save_json(path: str | None, data) -> None:
     if path:
         with open(path, "w") as f:
             json.dump(data, f, indent=1)
+
+
+def override(config, item: str):
+    """``config`` (a frozen dataclass) with one field set from "name=value", or
+    "sub.name=value" for a field of a nested dataclass; the value is cast to the field's type."""
+    name, value = item.split("=", 1)
+    *path, field = name.split(".")
+    inner = config
+    for part in path:
+        inner = getattr(inner, part)
+    current = getattr(inner, field)
+    new = dataclasses.replace(inner, **{field: (value == "true") if isinstance(current, bool) else type(current)(value)})
+    for depth in range(len(path) - 1, -1, -1):
+        parent = config
+        for part in path[:depth]:
+            parent = getattr(parent, part)
+        new = dataclasses.replace(parent, **{path[depth]: new})
+    return new

@@ -18,6 +18,7 @@ import dataclasses
 import time
 from pathlib import Path
 
+from common import override
 from fervid.atomic import write_json
 from fervid.cache import PreprocessCache
 from fervid.clipset import ClipSet, arrays_needed
@@ -52,6 +53,11 @@ def main() -> None:
     parser.add_argument("--fold", type=int, default=0, help="the held-out group")
     parser.add_argument("--epochs", type=int, default=40)
     parser.add_argument("--lr", type=float, default=0.01)
+    parser.add_argument("--optimizer", default="sgd", choices=["sgd", "adamw"])
+    parser.add_argument("--rgb-reference", default=None, choices=["first", "none"],
+                        help="what the RGB ConvLSTM stream reads (default: the preset's)")
+    parser.add_argument("--set", action="append", default=[], metavar="FIELD=VALUE",
+                        help="override a model setting, e.g. clip_input_gain=1 or convlstm.skip_init=pytorch (repeatable)")
     parser.add_argument("--mirror", type=float, default=0.0)
     parser.add_argument("--batch-size", type=int, default=8)
     parser.add_argument("--clips-per-video", type=int, default=2)
@@ -64,11 +70,15 @@ def main() -> None:
     entries = read_manifest(data / "manifest.csv")
     groups = subject_groups([e.subject for e in entries], args.k)
     train_entries, held_out = fold_split(entries, args.k, args.fold, groups)
-    config = TrainConfig(epochs=args.epochs, lr=args.lr, mirror=args.mirror, clips_per_video=args.clips_per_video,
+    config = TrainConfig(epochs=args.epochs, lr=args.lr, optimizer=args.optimizer, mirror=args.mirror, clips_per_video=args.clips_per_video,
                          batch_size=args.batch_size, precision=args.precision)
     histories = {}
     for ablation in args.configs.split(","):
         model_config = build_config("small", ablation)
+        if args.rgb_reference:
+            model_config = dataclasses.replace(model_config, rgb_clip_reference=args.rgb_reference)
+        for item in args.set:
+            model_config = override(model_config, item)
         name = f"({ablation})"
         if args.streams:
             streams = tuple(s for s in model_config.streams if s in args.streams.split(","))

@@ -106,3 +106,17 @@ def test_tuned_config_survives(tmp_path):
     save_model(FourStreamNet(config), tmp_path / "m")
     loaded, _ = load_model(tmp_path / "m")
     assert loaded.config == config
+
+
+def test_a_model_saved_before_the_clip_input_settings_is_read_as_it_was_trained(tmp_path):
+    """A model.json without rgb_clip_reference / clip_input_gain (written before they existed)
+    is read with the inputs it learned on (raw frames, gain 1), not with today's defaults."""
+    model = FourStreamNet(build_config("small", "c"))
+    path = save_model(model, tmp_path / "model")
+    meta = json.loads(path.with_suffix(".json").read_text())
+    assert meta["config"]["rgb_clip_reference"] == "first"
+    del meta["config"]["rgb_clip_reference"], meta["config"]["clip_input_gain"], meta["config"]["clip_pool"]
+    path.with_suffix(".json").write_text(json.dumps(meta))
+    old, _ = load_model(path)
+    assert old.config.rgb_clip_reference == "none" and old.config.clip_input_gain == 1.0
+    assert not old.streams["rgb_clip"].subtract_first and not old.streams["rgb_clip"].max_pool

@@ -61,6 +61,15 @@ def test_folds_are_subject_disjoint_and_outputs_complete(manifest, tmp_path, mon
     report = (out / "report.md").read_text()
     assert "33.70%" in report and "44.28%" in report and "(a) vs (c)" in report
     assert summary["table"]["a"]["videos"] == 6
+    # The linear floors, fitted and tested on the same folds' videos, are rows of the report.
+    for fold in range(3):
+        floor = json.loads((out / "linear" / f"fold{fold}.json").read_text())
+        assert floor["videos"] == 2 and all(f"s{fold + 1}_" in v for v in floor["test_videos"])
+    assert set(summary["linear_floors"]) == {"static_video", "temporal_video"}
+    assert "linear, static face crop" in report and "linear, temporal (frame differences)" in report
+    with open(out / "results.csv") as f:
+        configs = {row["config"] for row in csv.DictReader(f)}
+    assert {"linear_static_video", "linear_temporal_video", "a", "c"} <= configs
 
     # A rerun reads finished folds back instead of training again.
     monkeypatch.setattr(crossval_module, "train", lambda *a, **k: pytest.fail("retrained a finished fold"))

@@ -6,6 +6,7 @@ import pytest
 import torch
 from torch import nn
 
+from fervid.datasets.onset import onset_clips
 from fervid.demo import random_inputs
 from fervid.models.fourstream import (
     ABLATIONS,
@@ -142,6 +143,32 @@ def test_enhanced_streams_start_small_beside_the_resnet_streams():
     assert not any("norm" in name for name, _ in conventional.named_parameters())
 
 
+def test_rgb_clip_stream_reads_frames_minus_the_first_times_the_gain():
+    """rgb_clip_reference="first": the RGB stream reads each frame minus the clip's first,
+    times clip_input_gain, so a face that does not move gives the same input whoever it is;
+    a first frame given separately (streaming) gives the same as the whole clip. The flow
+    stream reads its input times the gain only."""
+    config = build_config("small", "c")
+    model = FourStreamNet(config)
+    rgb, flow = model.streams["rgb_clip"], model.streams["flow_clip"]
+    clip = torch.rand(2, 5, 3, 32, 32) * 2 - 1
+    prepared = rgb.prepare(clip)
+    torch.testing.assert_close(prepared, (clip - clip[:, :1]) * config.clip_input_gain)
+    torch.testing.assert_close(rgb.prepare(clip[:, 2:], reference=clip[:, 0]), prepared[:, 2:])
+    still_a, still_b = torch.rand(1, 3, 32, 32).expand(4, -1, -1, -1), torch.rand(1, 3, 32, 32).expand(4, -1, -1, -1)
+    with torch.no_grad():
+        torch.testing.assert_close(rgb(still_a[None]), rgb(still_b[None]))
+    motion = torch.rand(1, 5, 2, 32, 32)
+    torch.testing.assert_close(flow.prepare(motion), motion * config.clip_input_gain)
+    raw = FourStreamNet(dataclasses.replace(config, rgb_clip_reference="none", clip_input_gain=1.0)).streams["rgb_clip"]
+    assert torch.equal(raw.prepare(clip), clip)
+    with pytest.raises(ValueError, match="rgb_clip_reference"):
+        dataclasses.replace(config, rgb_clip_reference="mean")
+
+
+STEPS = 120  # of the learning test below
+
+
 def tiny_config(ablation):
     """Configuration (a)-(e) at 16×16 faces with narrow layers, for learning tests."""
     config = build_config("small", ablation)
@@ -176,3 +203,28 @@ def test_overfits_a_few_clips(ablation):
     with torch.no_grad():
         predicted = model(inputs).argmax(1)
     assert torch.equal(predicted, labels), f"after {step + 1} steps: loss {loss.item():.3f}, predicted {predicted}"
+
+
+def test_an_enhanced_convlstm_stream_learns_motion_that_transfers_to_new_subjects():
+    """The regression test of issue 16: one RGB Enhanced ConvLSTM stream (4 layers, kernels
+    5, 5, 3, 3) and the head learn a purely temporal two-class task (a feature moves up or
+    down; ``fervid.datasets.onset``) on 24 subjects and classify 16 unseen subjects' clips
+    well above chance. Before the fix (raw frames, gain 1, average-pooled h_T, PyTorch's
+    W_xs init) the same run stayed at chance: the subjects' appearance drowned the motion."""
+    clips, labels, _ = onset_clips(24, 8, size=16, frames=12, seed=1, task="direction", shift=0.08)
+    test_clips, test_labels, _ = onset_clips(16, 8, size=16, frames=12, seed=2, task="direction", shift=0.08)
+    config = dataclasses.replace(tiny_config("c"), streams=("rgb_clip",), num_classes=2)
+    torch.manual_seed(0)
+    model = FourStreamNet(config)
+    optimizer = torch.optim.AdamW(model.parameters(), lr=3e-3)
+    generator = torch.Generator().manual_seed(0)
+    for step in range(STEPS):
+        batch = torch.randint(len(clips), (16,), generator=generator)
+        loss = nn.functional.cross_entropy(model({"rgb_clip": clips[batch]}), labels[batch])
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+    model.eval()
+    with torch.no_grad():
+        accuracy = (model({"rgb_clip": test_clips}).argmax(1) == test_labels).float().mean().item()
+    assert accuracy >= 0.8, f"held-out accuracy {accuracy:.2f} (chance 0.5), last training loss {loss.item():.3f}"

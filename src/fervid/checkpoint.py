@@ -25,6 +25,10 @@ from .models.fourstream import FourStreamConfig, FourStreamNet
 
 FORMAT = "fervid.model"
 FORMAT_VERSION = 1
+# FourStreamConfig fields added after models were first saved, with the value that the
+# model computed before they existed: a model.json without them is read with these, not
+# with today's defaults (which would feed its ConvLSTM streams other inputs than it learned on).
+CONFIG_FIELDS_BEFORE = {"rgb_clip_reference": "none", "clip_input_gain": 1.0, "clip_pool": "average"}
 
 
 class CheckpointError(ValueError):
@@ -118,7 +122,10 @@ def read_model_config(path: str | os.PathLike) -> tuple[FourStreamConfig, dict[s
         )
     if meta.get("model") != FourStreamNet.__name__:
         raise CheckpointError(f"{config_path}: model {meta.get('model')!r} is not {FourStreamNet.__name__}")
-    config = config_from_dict(FourStreamConfig, meta.get("config"), f"{config_path}: config")
+    config_dict = meta.get("config")
+    if isinstance(config_dict, dict):
+        config_dict = {**CONFIG_FIELDS_BEFORE, **config_dict}
+    config = config_from_dict(FourStreamConfig, config_dict, f"{config_path}: config")
     return config, meta.get("extra", {})
 
 

@@ -41,6 +41,8 @@ def _add_training_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--epochs", type=int, default=d.epochs)
     p.add_argument("--batch-size", type=int, default=d.batch_size)
     p.add_argument("--lr", type=float, default=d.lr)
+    p.add_argument("--optimizer", choices=["sgd", "adamw"], default=d.optimizer,
+                   help="sgd: momentum SGD (the paper); adamw: not in the paper, see TrainConfig")
     p.add_argument("--weight-decay", type=float, default=d.weight_decay)
     p.add_argument("--seed", type=int, default=d.seed)
     p.add_argument("--clips-per-video", type=int, default=None, help="clips drawn per video and epoch (default: all)")
@@ -184,7 +186,7 @@ def _run(args: argparse.Namespace) -> int:
         from .train import TrainConfig
 
         config = TrainConfig(
-            epochs=args.epochs, batch_size=args.batch_size, lr=args.lr, weight_decay=args.weight_decay, seed=args.seed,
+            epochs=args.epochs, batch_size=args.batch_size, lr=args.lr, optimizer=args.optimizer, weight_decay=args.weight_decay, seed=args.seed,
             clips_per_video=args.clips_per_video, mirror=args.mirror,
             precision=args.precision, compile=args.compile, device=args.device, loader_workers=args.loader_workers,
         )

@@ -11,7 +11,8 @@ A run folder::
     <out>/split.json                   the subject groups
     <out>/<config>/fold<g>/            train outputs (model, metrics.csv, checkpoint), split.json,
                                        predictions_clips.csv, predictions_videos.csv, result.json
-    <out>/report.md, results.csv       the table in the paper's form, with the paper's numbers
+    <out>/linear/fold<g>.json          the linear floors of fold g (``baselines.linear_floors``)
+    <out>/report.md, results.csv       the table in the paper's form, with the paper's numbers and the linear floors
     <out>/confusion.png, curves.png    figures
 
 Rerunning the same command resumes: finished folds are read back, an
@@ -38,6 +39,7 @@ import torch.distributed as dist
 
 from . import __version__
 from .atomic import write_atomically, write_json, write_rows
+from .baselines import FLOOR_NAMES, linear_floors
 from .cache import PreprocessCache, preprocess
 from .checkpoint import config_to_dict
 from .clipset import ClipSet, arrays_needed
@@ -142,6 +144,32 @@ def _write_predictions(fold_dir: Path, entries: list[VideoEntry], clips: ClipSet
     write_rows(fold_dir / "predictions_videos.csv", [row(entries[v], p) for v, p in zip(videos, video_probs)])
 
 
+def fold_floors(fold: int, groups: list[list[str]], entries: list[VideoEntry], cache: PreprocessCache, out: Path) -> dict:
+    """The linear floors (``baselines.linear_floors``) of fold ``fold``: fitted on the
+    training videos' preprocessed face crops, tested on the held-out ones; saved to and
+    read back from ``<out>/linear/fold<g>.json`` (keyed by the split)."""
+    path = out / "linear" / f"fold{fold}.json"
+    if path.exists():
+        saved = json.loads(path.read_text())
+        if saved.get("groups") == groups and saved.get("cache") == cache.settings.key():
+            return saved
+    train_entries, test_entries = fold_split(entries, len(groups), fold, groups)
+
+    def videos(fold_entries: list[VideoEntry]) -> list[tuple[np.ndarray, float, int]]:
+        out = []
+        for e in fold_entries:
+            arrays = cache.load(e.path, names=("rgb", "lost", "fps", "n_frames"))
+            n = int(arrays["n_frames"])
+            rgb, lost = arrays["rgb"][:n], arrays["lost"][:n]
+            out.append((rgb[~lost] if (~lost).sum() >= 2 else rgb, float(arrays["fps"]), EXPRESSIONS.index(e.label)))
+        return out
+
+    result = linear_floors(videos(train_entries), videos(test_entries))
+    result.update(fold=fold, groups=groups, cache=cache.settings.key(), test_videos=[str(e.path) for e in test_entries])
+    write_json(path, result)
+    return result
+
+
 def _video_correctness(out: Path, ablation: str, folds: list[int]) -> dict[str, bool]:
     correct = {}
     for fold in folds:
@@ -156,9 +184,10 @@ def _mean_sd(values: list[float]) -> tuple[float, float]:
 
 
 def summarize(out: Path, results: dict[str, list[dict]], folds: list[int], k: int,
-              excluded_videos: dict[str, str] | None = None) -> dict:
+              excluded_videos: dict[str, str] | None = None, floors: list[dict] | None = None) -> dict:
     """Aggregate per-fold results into the report's table, tests and figures
-    (``excluded_videos``: path -> why it failed preprocessing, kept in summary.json)."""
+    (``excluded_videos``: path -> why it failed preprocessing, kept in summary.json;
+    ``floors``: ``fold_floors`` of each fold, the linear classifiers' rows)."""
     rows, table, confusions, curves = [], {}, {}, {}
     correctness = {a: _video_correctness(out, a, folds) for a in results}
     for ablation, fold_results in results.items():
@@ -181,6 +210,14 @@ def summarize(out: Path, results: dict[str, list[dict]], folds: list[int], k: in
                          "train_seconds": round(r["seconds"], 1), "paper_clip_acc": PAPER_ACCURACY[ablation] / 100})
         confusions[f"({ablation})"] = np.sum([r["video"]["confusion"] for r in fold_results], axis=0)
         curves[f"({ablation})"] = [r["history"] for r in fold_results]
+    floor_table = {}
+    for key in FLOOR_NAMES:
+        if floors:
+            video = [f[key] for f in floors]
+            floor_table[key] = {"video_acc": _mean_sd(video), "videos": sum(f["videos"] for f in floors)}
+            for f in floors:
+                rows.append({"config": f"linear_{key}", "fold": f["fold"], "clip_acc": "", "video_acc": f[key], "video_uar": "",
+                             "clips": "", "videos": f["videos"], "train_seconds": "", "paper_clip_acc": ""})
     write_rows(out / "results.csv", rows)
     tests = {}
     for a, b in PAIRS:
@@ -189,7 +226,8 @@ def summarize(out: Path, results: dict[str, list[dict]], folds: list[int], k: in
             tests[f"{a} vs {b}"] = mcnemar([correctness[a][v] for v in videos], [correctness[b][v] for v in videos])
     plot_confusions(confusions, out / "confusion.png", title="video level, pooled over test folds")
     plot_curves(curves, out / "curves.png")
-    summary = {"table": table, "mcnemar": tests, "folds": folds, "k": k, "excluded_videos": excluded_videos or {}}
+    summary = {"table": table, "linear_floors": floor_table, "mcnemar": tests, "folds": folds, "k": k,
+               "excluded_videos": excluded_videos or {}}
     write_json(out / "summary.json", summary)
     write_atomically(out / "report.md", lambda tmp: tmp.write_text(_markdown(summary, out)))
     return summary
@@ -221,6 +259,14 @@ def _markdown(summary: dict, out: Path) -> str:
             f"| ({a}) | {CONFIG_NAMES[a]} | {PAPER_ACCURACY[a]:.2f}% | {100 * cm:.1f} ± {100 * cs:.1f}% | "
             f"{100 * vm:.1f} ± {100 * vs:.1f}% | {100 * um:.1f} ± {100 * us:.1f}% | {100 * low:.1f}–{100 * high:.1f}% |"
         )
+    for key, row in summary.get("linear_floors", {}).items():
+        vm, vs = row["video_acc"]
+        lines.append(f"| linear | {FLOOR_NAMES[key]} | | | {100 * vm:.1f} ± {100 * vs:.1f}% | | |")
+    if summary.get("linear_floors"):
+        lines += ["", "The linear rows are floors: logistic regression on the same folds' preprocessed face crops (grey,",
+                  "standardised per frame), static from one frame at a time, temporal from frame differences over the",
+                  "video (`fervid.baselines`). A configuration below the temporal floor has not learned the motion a",
+                  "linear model finds."]
     if summary["mcnemar"]:
         lines += ["", "McNemar's exact test on per-video correctness (pooled test folds):", "",
                   "| pair | only first right | only second right | p |", "| --- | --- | --- | --- |"]
@@ -303,7 +349,8 @@ def crossval(
         "versions": {"fervid": __version__, "torch": torch.__version__, "python": platform.python_version()},
     })
     cache = PreprocessCache(cache_root, settings)
+    floors = [fold_floors(f, groups, usable, cache, out) for f in folds]
     results = {}
     for ablation in ablations:
         results[ablation] = [run_fold(ablation, f, groups, usable, cache, base_config, train_config, out, progress) for f in folds]
-    return summarize(out, results, folds, k, excluded)
+    return summarize(out, results, folds, k, excluded, floors)

@@ -351,6 +351,9 @@ class StreamingPredictor:
         # from frame to frame.
         self.state: dict[str, list[ConvLSTMState] | None] = {}
         self.h_last: dict[str, torch.Tensor] = {}  # (rows, Ch, S, S)
+        # Per batched window, its first frame as the model reads it (rows, 3, S, S), for a
+        # stream that reads each frame minus the clip's first (ClipStream.subtract_first).
+        self.first_frames: torch.Tensor | None = None
         self.clips = 0
         model = predictor.model
         self.clip_streams = [s for s in CLIP_STREAMS if s in model.streams]
@@ -397,6 +400,9 @@ class StreamingPredictor:
             self.windows.append(i)
             if self._batched(i):  # before the first face: "no face", no state
                 self.state = {name: _add_zero_row(state) for name, state in self.state.items()}
+                first = clip_inputs({"rgb": rgb[None], "clip_starts": np.array([0])}, 0, 1, ("rgb_clip",))["rgb_clip"]  # (1, 3, S, S)
+                first = first.to(self.predictor.device)
+                self.first_frames = first if self.first_frames is None else torch.cat([self.first_frames, first])
         self.frame += 1
         self.pending += 1
         if self.pending == self.frames_per_step:  # windows open and end on step boundaries: it divides the stride
@@ -415,6 +421,8 @@ class StreamingPredictor:
             inputs = clip_inputs(frame_arrays, 0, n, self.clip_streams)  # each (n, C, S, S)
             device = self.predictor.device
             xs = {name: inputs[name][None].to(device).expand(rows, -1, -1, -1, -1) for name in self.clip_streams}  # (n, C, S, S) -> (B=rows, T=n, C, S, S)
+            model = self.predictor.model
+            xs = {name: model.streams[name].prepare(x, self.first_frames) for name, x in xs.items()}  # each row minus its window's first frame, where the stream asks
             stepped = self._side_by_side(self._step_stream, xs)
             # Written back only once every stream has stepped. (After an error the predictor
             # is not usable: its frames and its state no longer agree.)
@@ -469,6 +477,7 @@ class StreamingPredictor:
             rows_left = any(map(self._batched, self.windows))
             self.state = {name: _drop_first_row(state) if rows_left else None for name, state in self.state.items()}
             self.h_last = {name: h[1:] for name, h in self.h_last.items()}
+            self.first_frames = self.first_frames[1:] if rows_left else None
         return prediction
 
     def _logits(self) -> torch.Tensor:

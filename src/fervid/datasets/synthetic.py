@@ -52,6 +52,7 @@ import cv2
 import numpy as np
 
 from ..atomic import write_json
+from ..baselines import fit_softmax, log_prob, temporal_features
 from ..labels import EXPRESSIONS
 from ..video import read_video
 from .enterface import EXPRESSION_CODES
@@ -749,70 +750,6 @@ def _crops(entry: VideoEntry, size: int = CHECK_SIZE) -> tuple[np.ndarray, np.nd
     return np.stack(crops), np.stack(trivial).astype(np.float32), info.fps
 
 
-def _temporal_features(crops: np.ndarray, fps: float, size: int = 16) -> np.ndarray:
-    """One vector per video from frame differences over time:
-
-    - three images pooled to size x size: the mean change from the first (neutral)
-      frames, and per pixel the largest rise and the largest fall over 0.15 s;
-    - the time course of the movement along the mean change (rise time from 20% to 80%,
-      time to fall back below 50%, whether it did, fastest rise and fall), repeated so
-      that five numbers are not drowned by hundreds of pixels."""
-    n = len(crops)
-    smooth = crops.copy()
-    if n >= 3:
-        smooth[1:-1] = (crops[:-2] + crops[1:-1] + crops[2:]) / 3
-    change = smooth - smooth[:3].mean(0)  # (n, D) difference from neutral, per frame
-    lag = max(1, min(n - 1, int(round(0.15 * fps))))
-    step = smooth[lag:] - smooth[:-lag] if n > 1 else np.zeros_like(smooth)
-    side = int(round(math.sqrt(crops.shape[1])))
-    images = [cv2.resize(img.reshape(side, side), (size, size), interpolation=cv2.INTER_AREA).ravel()
-              for img in (change.mean(0), step.max(0), step.min(0))]
-    direction = change.mean(0)  # talking and blinks come and go; the expression is held
-    p = change @ direction / max(float(np.linalg.norm(direction)), 1e-6)
-    p = p / max(float(p.max()), 1e-6)  # progress along the change, 0 neutral .. 1 apex
-    apex = int(np.argmax(p))
-    below = np.nonzero(p[: apex + 1] < 0.2)[0]
-    above = np.nonzero(p[: apex + 1] > 0.8)[0]
-    rise = ((above[0] if len(above) else apex) - (below[-1] if len(below) else 0)) / fps
-    after = np.nonzero(p[apex:] < 0.5)[0]
-    fall = (after[0] if len(after) else n - apex) / fps
-    dp = p[lag:] - p[:-lag] if n > 1 else np.zeros(1)
-    timing = np.array([math.log(max(rise, 0.0) + 0.04), math.log(fall + 0.04), float(len(after) == 0),
-                       dp.max(), -dp.min()], np.float32)
-    return np.concatenate(images + [np.repeat(timing, 16)])
-
-
-def _fit_softmax(x: np.ndarray, y: np.ndarray, classes: int, l2: float = 1e-2, steps: int = 300):
-    """Multinomial logistic regression by full-batch Adam on standardised features."""
-    mu, sd = x.mean(0), x.std(0) + 1e-6
-    z = (x - mu) / sd
-    w = np.zeros((z.shape[1], classes), np.float32)
-    b = np.zeros(classes, np.float32)
-    onehot = np.eye(classes, dtype=np.float32)[y]
-    mw, vw, mb, vb = np.zeros_like(w), np.zeros_like(w), np.zeros_like(b), np.zeros_like(b)
-    for t in range(1, steps + 1):
-        logits = z @ w + b
-        logits -= logits.max(1, keepdims=True)
-        prob = np.exp(logits)
-        prob /= prob.sum(1, keepdims=True)
-        g = (prob - onehot) / len(z)
-        gw, gb = z.T @ g + l2 * w, g.sum(0)
-        for param, grad, m, v in ((w, gw, mw, vw), (b, gb, mb, vb)):
-            m *= 0.9
-            m += 0.1 * grad
-            v *= 0.999
-            v += 0.001 * grad * grad
-            param -= 0.05 * (m / (1 - 0.9 ** t)) / (np.sqrt(v / (1 - 0.999 ** t)) + 1e-8)
-    return mu, sd, w, b
-
-
-def _log_prob(model, x: np.ndarray) -> np.ndarray:
-    mu, sd, w, b = model
-    logits = ((x - mu) / sd) @ w + b
-    logits -= logits.max(1, keepdims=True)
-    return logits - np.log(np.exp(logits).sum(1, keepdims=True))
-
-
 def static_vs_temporal_check(manifest: str | os.PathLike | list[VideoEntry], folds: int = 3,
                              frame_step: int = 2) -> dict:
     """Does one frame give the expression away? Fits, with subject-group cross-validation
@@ -832,7 +769,7 @@ def static_vs_temporal_check(manifest: str | os.PathLike | list[VideoEntry], fol
     labels = np.array([EXPRESSIONS.index(e.label) for e in entries])
     data = [_crops(e) for e in entries]
     groups = subject_groups([e.subject for e in entries], min(folds, len({e.subject for e in entries})))
-    temporal = np.stack([_temporal_features(c, fps) for c, _, fps in data])
+    temporal = np.stack([temporal_features(c, fps) for c, _, fps in data])
     scores = {"trivial_frame": [], "static_frame": [], "static_video": [], "temporal_video": []}
     for test_subjects in groups:
         test = np.array([e.subject in set(test_subjects) for e in entries])
@@ -840,17 +777,17 @@ def static_vs_temporal_check(manifest: str | os.PathLike | list[VideoEntry], fol
         for name, index in (("trivial", 1), ("static", 0)):
             x = np.concatenate([data[i][index][::frame_step] for i in tr])
             y = np.concatenate([np.full(len(data[i][index][::frame_step]), labels[i]) for i in tr])
-            model = _fit_softmax(x, y, len(EXPRESSIONS))
+            model = fit_softmax(x, y, len(EXPRESSIONS))
             frame_hits, video_hits = [], []
             for i in te:
-                lp = _log_prob(model, data[i][index])
+                lp = log_prob(model, data[i][index])
                 frame_hits.append(np.mean(lp.argmax(1) == labels[i]))
                 video_hits.append(lp.sum(0).argmax() == labels[i])
             scores[f"{name}_frame"].append(float(np.mean(frame_hits)))
             if name == "static":
                 scores["static_video"].append(float(np.mean(video_hits)))
-        model = _fit_softmax(temporal[tr], labels[tr], len(EXPRESSIONS))
-        scores["temporal_video"].append(float(np.mean(_log_prob(model, temporal[te]).argmax(1) == labels[te])))
+        model = fit_softmax(temporal[tr], labels[tr], len(EXPRESSIONS))
+        scores["temporal_video"].append(float(np.mean(log_prob(model, temporal[te]).argmax(1) == labels[te])))
     result = {"videos": len(entries), "subjects": len({e.subject for e in entries}), "folds": len(groups),
               "chance": 1 / len(EXPRESSIONS)}
     result.update({k: round(float(np.mean(v)), 4) for k, v in scores.items()})

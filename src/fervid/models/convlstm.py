@@ -57,12 +57,20 @@ class ConvLSTMConfig:
     # leaves the normalisation of ordinary inputs as it was.
     norm_eps: float = 1e-2
     forget_bias: float = 1.0  # usual LSTM practice; the paper does not say
+    # open: initialisation of W_xs in eq. 2. "lecun": normal with std 1/sqrt(fan_in), as the
+    # gate convolutions, so a unit-variance input gives a unit-variance W_xs*x_t, level with
+    # h_{t-2} (unit variance after the GroupNorm). "pytorch": nn.Conv2d's default (a third of
+    # that variance), fervid before issue 16, under which the fresh input was 1-30% of
+    # the normalised sum and h_T mostly echoed the clip's first frames (docs/stream-learning).
+    skip_init: str = "lecun"
 
     def __post_init__(self) -> None:
         if self.cell not in CELL_TYPES:
             raise ValueError(f"cell must be one of {CELL_TYPES}, got {self.cell!r}")
         if self.peephole not in PEEPHOLE_TYPES:
             raise ValueError(f"peephole must be one of {PEEPHOLE_TYPES}, got {self.peephole!r}")
+        if self.skip_init not in ("lecun", "pytorch"):
+            raise ValueError(f"skip_init must be 'lecun' or 'pytorch', got {self.skip_init!r}")
         if self.output_gate_cell not in ("previous", "current"):
             raise ValueError(f"output_gate_cell must be 'previous' or 'current', got {self.output_gate_cell!r}")
         if len(self.hidden_channels) != len(self.kernel_sizes):
@@ -204,10 +212,13 @@ class EnhancedConvLSTMCell(ConvLSTMCell):
         forget_bias: float = 1.0,
         norm_groups: int = 4,
         norm_eps: float = 1e-2,
+        skip_init: str = "lecun",
     ) -> None:
         super().__init__(in_channels, hidden_channels, kernel_size, input_size, peephole, output_gate_cell, forget_bias)
         # W_xs: spatial skip, a 1×1 projection of the layer input (no bias: GroupNorm's shift covers it).
         self.skip_conv = nn.Conv2d(in_channels, hidden_channels, 1, bias=False)
+        if skip_init == "lecun":  # see ConvLSTMConfig.skip_init
+            nn.init.kaiming_normal_(self.skip_conv.weight, nonlinearity="linear")
         self.norm = nn.GroupNorm(norm_groups, hidden_channels, eps=norm_eps)  # g in eq. 2
 
     def input_projection(self, x: Tensor) -> tuple[Tensor, ...]:
@@ -245,7 +256,7 @@ class ConvLSTM(nn.Module):
                 peephole=config.peephole, output_gate_cell=config.output_gate_cell, forget_bias=config.forget_bias
             )
             if config.cell == "enhanced":
-                cell = EnhancedConvLSTMCell(layer_in, hidden, kernel, input_size, norm_groups=config.norm_groups, norm_eps=config.norm_eps, **kwargs)
+                cell = EnhancedConvLSTMCell(layer_in, hidden, kernel, input_size, norm_groups=config.norm_groups, norm_eps=config.norm_eps, skip_init=config.skip_init, **kwargs)
             else:
                 cell = ConvLSTMCell(layer_in, hidden, kernel, input_size, **kwargs)
             cells.append(cell)

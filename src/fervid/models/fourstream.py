@@ -29,6 +29,8 @@ from .resnet import NarrowResNet50, ResNetConfig
 CLIP_STREAMS = ("rgb_clip", "flow_clip")
 DYNAMIC_STREAMS = ("rgb_dynamic", "flow_dynamic")
 ALL_STREAMS = CLIP_STREAMS + DYNAMIC_STREAMS
+CLIP_REFERENCES = ("first", "none")  # FourStreamConfig.rgb_clip_reference
+CLIP_POOLS = ("max", "average")  # FourStreamConfig.clip_pool
 STREAM_CHANNELS = {"rgb_clip": 3, "flow_clip": 2, "rgb_dynamic": 3, "flow_dynamic": 2}  # RGB; flow (dx, dy)
 
 
@@ -50,12 +52,40 @@ class FourStreamConfig:
     # same idea as zero-initialising the last BatchNorm of a residual branch (Goyal et al.
     # 2017). The conventional cell has no GroupNorm (its output is already small, ~0.02).
     clip_stream_scale: float = 0.1
+    # open (input normalisation; the paper says nothing): what the RGB ConvLSTM stream reads.
+    # "first": each frame minus the clip's first frame, so the subject's static appearance
+    # cancels and the stream sees only what changed (as the dynamic images' rank-pooling
+    # weights, which sum to zero, do for the ResNet streams); it needs nothing from the
+    # future, so streaming computes it as it goes. "none": the frames as they are (fervid
+    # before issue 16). Measured in docs/stream-learning: appearance varies ~5x more
+    # between clips than anything changes within one (std 0.51 vs 0.09), and with "none"
+    # the stream fits neither a trivially easy fast-vs-slow-onset task nor the tuning set.
+    rgb_clip_reference: str = "first"
+    # open (input scale): the ConvLSTM streams read their input times this gain. Frame
+    # differences and flow (in units of 5% of the face per frame) both have a std of ~0.15
+    # (synthetic tuning set; docs/stream-learning), so at gain 1 the first layer's W_xs*x_t
+    # and W_x*x_t were ~1% of the variance of h_{t-2} inside the GroupNorm of eq. 2 and the
+    # stream hardly saw its input after the first frames; 6 brings them to unit scale.
+    clip_input_gain: float = 6.0
+    # open (readout): how h_T (H×W) is pooled to S×S to be summed with the ResNet streams.
+    # "max": the largest value in each block. "average": the block's mean (fervid before
+    # issue 16). The Enhanced cell's h_T is close to a linear function of the frame
+    # changes (W_xs*x_t and h_{t-2} outweigh o∘tanh(c) ten to one at initialisation), and
+    # an expression's changes are signed (a brow rises: darker above, lighter below), so
+    # block means cancel them: a linear classifier on the last-minus-first frame reaches
+    # 21% held-out video accuracy average-pooled to 4×4, 33% max-pooled (its + and -
+    # parts) and 40% from the pooled |change| (tuning set, fold 0; chance 16.7%).
+    clip_pool: str = "max"
     num_classes: int = len(EXPRESSIONS)
 
     def __post_init__(self) -> None:
         unknown = [s for s in self.streams if s not in ALL_STREAMS]
         if unknown or not self.streams or len(set(self.streams)) != len(self.streams):
             raise ValueError(f"streams must be distinct names from {ALL_STREAMS}, got {self.streams}")
+        if self.clip_pool not in CLIP_POOLS:
+            raise ValueError(f"clip_pool must be one of {CLIP_POOLS}, got {self.clip_pool!r}")
+        if self.rgb_clip_reference not in CLIP_REFERENCES:
+            raise ValueError(f"rgb_clip_reference must be one of {CLIP_REFERENCES}, got {self.rgb_clip_reference!r}")
         if len(self.fc_channels) != 2:
             raise ValueError(f"the paper's head has three FC layers: give two hidden widths, got {self.fc_channels}")
 
@@ -110,22 +140,36 @@ def build_config(preset: str = "small", ablation: str = "e") -> FourStreamConfig
 
 
 class ClipStream(nn.Module):
-    """(B, T, C, H, W) -> (B, Ch, S, S): the top layer's last hidden state, average-pooled
-    from H×W to S×S so it can be summed with the ResNet streams (open in the paper)."""
+    """(B, T, C, H, W) -> (B, Ch, S, S): the top layer's last hidden state, pooled from H×W
+    to S×S (``FourStreamConfig.clip_pool``) so it can be summed with the ResNet streams
+    (open in the paper).
+    With ``subtract_first`` the stack reads each frame minus the clip's first frame
+    (``FourStreamConfig.rgb_clip_reference``), times ``FourStreamConfig.clip_input_gain``."""
 
-    def __init__(self, in_channels: int, config: FourStreamConfig) -> None:
+    def __init__(self, in_channels: int, config: FourStreamConfig, subtract_first: bool = False) -> None:
         super().__init__()
+        self.subtract_first = subtract_first
+        self.input_gain = config.clip_input_gain
         self.convlstm = ConvLSTM(in_channels, (config.face_size, config.face_size), config.convlstm)
         self.feature_size = config.feature_size
+        self.max_pool = config.clip_pool == "max"
         top = self.convlstm.cells[-1]
         if isinstance(top, EnhancedConvLSTMCell):  # h_T = γ·GroupNorm(...) + β starts small: see FourStreamConfig
             nn.init.constant_(top.norm.weight, config.clip_stream_scale)
 
     def pool(self, h_last: Tensor) -> Tensor:
-        return F.adaptive_avg_pool2d(h_last, self.feature_size)  # (B, Ch, H, W) -> (B, Ch, S, S)
+        pool = F.adaptive_max_pool2d if self.max_pool else F.adaptive_avg_pool2d
+        return pool(h_last, self.feature_size)  # (B, Ch, H, W) -> (B, Ch, S, S)
+
+    def prepare(self, clip: Tensor, reference: Tensor | None = None) -> Tensor:
+        """What the stack reads: (B, T, C, H, W) -> the same shape. ``reference`` (B, C, H, W)
+        is the clip's first frame, given when the clip arrives in pieces (streaming)."""
+        if self.subtract_first:
+            clip = clip - (clip[:, 0] if reference is None else reference).unsqueeze(1)
+        return clip * self.input_gain if self.input_gain != 1.0 else clip
 
     def forward(self, clip: Tensor) -> Tensor:
-        hidden, _ = self.convlstm(clip)  # (B, T, Ch, H, W)
+        hidden, _ = self.convlstm(self.prepare(clip))  # (B, T, Ch, H, W)
         return self.pool(hidden[:, -1])
 
 
@@ -155,8 +199,11 @@ class FourStreamNet(nn.Module):
         self.config = config
         streams = {}
         for name in config.streams:
-            stream_cls = ClipStream if name in CLIP_STREAMS else DynamicImageStream
-            streams[name] = stream_cls(STREAM_CHANNELS[name], config)
+            if name in CLIP_STREAMS:
+                subtract_first = name == "rgb_clip" and config.rgb_clip_reference == "first"
+                streams[name] = ClipStream(STREAM_CHANNELS[name], config, subtract_first)
+            else:
+                streams[name] = DynamicImageStream(STREAM_CHANNELS[name], config)
         self.streams = nn.ModuleDict(streams)
         in_features = config.feature_channels * config.feature_size**2
         hidden1, hidden2 = config.fc_channels

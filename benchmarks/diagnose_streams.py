@@ -1,0 +1,205 @@
+"""What reaches the ConvLSTM streams, what leaves them, and whether one stream can learn a
+purely temporal task (issue 16; written up in docs/stream-learning/README.md).
+
+    python benchmarks/diagnose_streams.py inputs data/tune36s7 [/path/to/other/set ...]
+    python benchmarks/diagnose_streams.py layers data/tune36s7 --set clip_input_gain=1 --set convlstm.skip_init=pytorch --set rgb_clip_reference=none
+    python benchmarks/diagnose_streams.py toy --task direction --set rgb_clip_reference=none
+
+``inputs``: per stream and channel, the scale of what the model reads (mean, std, share
+clipped at ±1, share ~0), and for the RGB clip how much of it is the subject's static
+appearance (the std of each clip's temporal mean) against what changes within the clip.
+
+``layers``: at initialisation, inside each Enhanced ConvLSTM layer of each clip stream, the
+variance of the three terms that eq. 2's GroupNorm sums (W_xs*x_t, o∘tanh(c_t), h_{t-2});
+how much h_T still looks like the h of the clip's first frames (cosine); and the share of
+the pooled h_T's variance that lies between subjects and between expressions (η²).
+
+``toy``: trains one RGB Enhanced ConvLSTM stream and the head on ``fervid.datasets.onset``
+clips (in memory, seconds) and prints training loss, training and held-out-subject
+accuracy and the gradient norm per layer at the first step.
+
+``--set FIELD=VALUE`` changes one model setting (``FourStreamConfig``; ``convlstm.FIELD``
+for ``ConvLSTMConfig``), so each run answers one question against the defaults.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import json
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from common import override
+from fervid.cache import PreprocessCache
+from fervid.clipset import clip_inputs
+from fervid.datasets import read_manifest
+from fervid.datasets.onset import TASKS, onset_clips
+from fervid.labels import EXPRESSIONS
+from fervid.models.fourstream import CLIP_STREAMS, FourStreamNet, build_config
+from fervid.preprocess import PreprocessSettings
+
+
+def model_config(ablation: str, overrides: list[str], **fields):
+    config = dataclasses.replace(build_config("small", ablation), **fields)
+    for item in overrides:
+        config = override(config, item)
+    return config
+
+
+def load_clips(data: Path, every: int, face_size: int = 32):
+    """One clip (the middle one) of every ``every``-th video of a preprocessed set:
+    {stream: (N, ...)} for the four streams, subjects (N,), labels (N,)."""
+    entries = read_manifest(data / "manifest.csv")[::every]
+    cache = PreprocessCache(data / "cache", PreprocessSettings(face_size=face_size))
+    inputs, subjects, labels = [], [], []
+    for e in entries:
+        if not cache.has(e.path):
+            continue
+        arrays = cache.load(e.path)
+        inputs.append(clip_inputs(arrays, len(arrays["clip_starts"]) // 2, cache.settings.clip_len))
+        subjects.append(e.subject)
+        labels.append(EXPRESSIONS.index(e.label) if e.label in EXPRESSIONS else -1)
+    if not inputs:
+        raise SystemExit(f"{data}: no preprocessed videos in {cache.folder}; run `fervid preprocess {data}/manifest.csv --cache {data}/cache`")
+    stacked = {name: torch.stack([x[name] for x in inputs]) for name in inputs[0]}
+    return stacked, np.array(subjects), np.array(labels)
+
+
+def describe_inputs(data: Path, every: int) -> None:
+    clips, subjects, _ = load_clips(data, every)
+    print(f"# {data}: {len(subjects)} clips of {len(set(subjects))} subjects")
+    for name, x in clips.items():
+        channel_axis = 2 if x.ndim == 5 else 1
+        for ch in range(x.shape[channel_axis]):
+            v = x.select(channel_axis, ch).abs()
+            print(f"{name:13s} ch{ch}: mean {x.select(channel_axis, ch).mean():+.3f} std {x.select(channel_axis, ch).std():.3f} "
+                  f"clipped (|x| >= 0.999) {100 * (v >= 0.999).float().mean():5.2f}%  ~0 (|x| < 0.01) {100 * (v < 0.01).float().mean():5.1f}%  "
+                  f"p99 |x| {v.flatten().kthvalue(int(0.99 * v.numel())).values:.3f}")
+    rgb = clips["rgb_clip"]
+    mean = rgb.mean(1, keepdim=True)
+    print(f"rgb_clip: std of the clip's temporal mean (static appearance) {mean.std():.3f}; "
+          f"of each frame minus that mean {(rgb - mean).std():.3f}; of each frame minus the clip's first {(rgb - rgb[:, :1]).std():.3f}")
+
+
+def eta_squared(features: np.ndarray, groups: np.ndarray) -> float:
+    """Share of the features' total variance that lies between the groups' means."""
+    total = features.var(0).sum()
+    between = sum((groups == g).sum() * ((features[groups == g].mean(0) - features.mean(0)) ** 2).sum() for g in np.unique(groups))
+    return float(between / len(features) / max(total, 1e-12))
+
+
+@torch.no_grad()
+def describe_layers(data: Path, every: int, overrides: list[str], seed: int) -> None:
+    clips, subjects, labels = load_clips(data, every)
+    torch.manual_seed(seed)
+    config = model_config("c", overrides)
+    model = FourStreamNet(config)
+    print(f"# {data}: {len(subjects)} clips; {' '.join(overrides) or 'defaults'}")
+    print("stream     layer  var W_xs*x  var o*tanh(c)  var h_(t-2)  cos(h_T, h_first)  η² subject  η² expression")
+    for name in CLIP_STREAMS:
+        stream = model.streams[name]
+        x = stream.prepare(clips[name])
+        batch, frames = x.shape[:2]
+        layer_in = x.transpose(0, 1).flatten(0, 1)  # (T*B, C, H, W)
+        for layer, cell in enumerate(stream.convlstm.cells):
+            projections = stream.convlstm._project_frames(cell, layer_in, frames, batch)
+            state, hidden, terms = None, [], []
+            for t in range(frames):
+                gates, skip = projections[t]
+                if state is not None:
+                    gates = gates + cell.hidden_conv(state.h)
+                lstm_out, _ = cell._gates_to_output(gates, None if state is None else state.c)
+                if t >= 2:
+                    terms.append([skip.var().item(), lstm_out.var().item(), state.h_prev.var().item()])
+                h, state = cell.step(projections[t], state)
+                hidden.append(h)
+            stacked = torch.stack(hidden)  # (T, B, Ch, H, W)
+            layer_in = stacked.flatten(0, 1)
+            first = stacked[(frames - 1) % 2]  # the earliest h of the same parity as h_T
+            cosine = F.cosine_similarity(stacked[-1].flatten(1), first.flatten(1)).mean().item()
+            pooled = stream.pool(stacked[-1]).flatten(1).numpy()
+            v = np.mean(terms, 0)
+            known = labels >= 0
+            print(f"{name:10s} {layer + 1:5d}  {v[0]:10.3f}  {v[1]:13.3f}  {v[2]:11.3f}  {cosine:17.2f}  "
+                  f"{eta_squared(pooled, subjects):10.2f}  {eta_squared(pooled[known], labels[known]):13.2f}")
+
+
+def train_toy(args) -> dict:
+    """One RGB Enhanced ConvLSTM stream + head on the onset/direction task."""
+    size = args.size
+    x_train, y_train, _ = onset_clips(args.subjects, args.clips_per_subject, size=size, seed=args.seed + 1000, task=args.task, shift=args.shift)
+    x_test, y_test, _ = onset_clips(args.test_subjects, args.clips_per_subject, size=size, seed=args.seed + 2000, task=args.task, shift=args.shift)
+    config = model_config("c", args.set, streams=("rgb_clip",), face_size=size, num_classes=len(TASKS[args.task]))
+    torch.manual_seed(args.seed)
+    model = FourStreamNet(config)
+    if args.optimizer == "adamw":
+        optimizer = torch.optim.AdamW(model.parameters(), lr=args.lr)
+    else:
+        optimizer = torch.optim.SGD(model.parameters(), lr=args.lr, momentum=0.9, weight_decay=5e-4)
+    generator = torch.Generator().manual_seed(args.seed)
+    cells = model.streams["rgb_clip"].convlstm.cells
+    start, losses, first_grads = time.perf_counter(), [], {}
+    for step in range(args.steps):
+        batch = torch.randint(len(x_train), (args.batch_size,), generator=generator)
+        loss = F.cross_entropy(model({"rgb_clip": x_train[batch]}), y_train[batch])
+        optimizer.zero_grad()
+        loss.backward()
+        if step == 0:
+            first_grads = {f"layer{i + 1}": float(torch.cat([p.grad.flatten() for p in c.parameters() if p.grad is not None]).norm())
+                           for i, c in enumerate(cells)}
+            first_grads["head"] = float(torch.cat([p.grad.flatten() for p in model.head.parameters()]).norm())
+        torch.nn.utils.clip_grad_norm_(model.streams.parameters(), 5.0)
+        optimizer.step()
+        losses.append(loss.item())
+    model.eval()
+    with torch.no_grad():
+        train_acc = (model({"rgb_clip": x_train}).argmax(1) == y_train).float().mean().item()
+        test_acc = (model({"rgb_clip": x_test}).argmax(1) == y_test).float().mean().item()
+    return {"task": args.task, "set": args.set, "optimizer": args.optimizer, "lr": args.lr, "steps": args.steps,
+            "train_loss_last10": round(float(np.mean(losses[-10:])), 4), "train_acc": round(train_acc, 3),
+            "held_out_acc": round(test_acc, 3), "grad_norm_step0": {k: round(v, 4) for k, v in first_grads.items()},
+            "seconds": round(time.perf_counter() - start, 1)}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    commands = parser.add_subparsers(dest="command", required=True)
+    p = commands.add_parser("inputs")
+    p.add_argument("data", nargs="+", type=Path)
+    p.add_argument("--every", type=int, default=1, help="every n-th video of the manifest")
+    p = commands.add_parser("layers")
+    p.add_argument("data", type=Path)
+    p.add_argument("--every", type=int, default=4)
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--set", action="append", default=[], metavar="FIELD=VALUE")
+    p = commands.add_parser("toy")
+    p.add_argument("--task", choices=sorted(TASKS), default="direction")
+    p.add_argument("--subjects", type=int, default=24)
+    p.add_argument("--test-subjects", type=int, default=16)
+    p.add_argument("--clips-per-subject", type=int, default=8)
+    p.add_argument("--size", type=int, default=16)
+    p.add_argument("--shift", type=float, default=0.08)
+    p.add_argument("--steps", type=int, default=150)
+    p.add_argument("--batch-size", type=int, default=8)
+    p.add_argument("--optimizer", choices=["sgd", "adamw"], default="sgd")
+    p.add_argument("--lr", type=float, default=0.01)
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--set", action="append", default=[], metavar="FIELD=VALUE")
+    args = parser.parse_args()
+    torch.set_num_threads(max(1, torch.get_num_threads()))
+    if args.command == "inputs":
+        for data in args.data:
+            describe_inputs(data, args.every)
+    elif args.command == "layers":
+        describe_layers(args.data, args.every, args.set, args.seed)
+    else:
+        print(json.dumps(train_toy(args)))
+
+
+if __name__ == "__main__":
+    main()
