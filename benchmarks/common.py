@@ -3,6 +3,7 @@ machine's convolution peak, and one model setting changed from the command line.
 
 from __future__ import annotations
 
+import ast
 import dataclasses
 import json
 import os
@@ -96,7 +97,13 @@ def override(config, item: str):
     for part in path:
         inner = getattr(inner, part)
     current = getattr(inner, field)
-    new = dataclasses.replace(inner, **{field: (value == "true") if isinstance(current, bool) else type(current)(value)})
+    if isinstance(current, str):
+        parsed = value
+    else:  # numbers, booleans, tuples: Python literals ("6", "True", "(8, 8, 8, 8)")
+        parsed = ast.literal_eval(value)
+        if not isinstance(parsed, type(current)) and not (isinstance(current, float) and isinstance(parsed, int)):
+            raise ValueError(f"{name}: expected a {type(current).__name__}, got {value!r}")
+    new = dataclasses.replace(inner, **{field: parsed})
     for depth in range(len(path) - 1, -1, -1):
         parent = config
         for part in path[:depth]:

@@ -22,7 +22,8 @@ def read_run(folder: Path) -> tuple[dict, dict, dict]:
     """(config.json, {(config, fold): video accuracy}, {(config, fold): {video: predicted}})."""
     config = json.loads((folder / "config.json").read_text())
     with open(folder / "results.csv", newline="") as f:
-        accuracy = {(r["config"], int(r["fold"])): float(r["video_acc"]) for r in csv.DictReader(f)}
+        accuracy = {(r["config"], int(r["fold"])): float(r["video_acc"]) for r in csv.DictReader(f)
+                    if not r["config"].startswith("linear_")}  # the linear floors have no predictions folder
     predicted = {}
     for config_name, fold in accuracy:
         with open(folder / config_name / f"fold{fold}" / "predictions_videos.csv", newline="") as f:

@@ -26,7 +26,7 @@ from fervid.datasets import fold_split, read_manifest, subject_groups
 from fervid.models.fourstream import build_config
 from fervid.preprocess import PreprocessSettings
 from fervid.report import plot_curves
-from fervid.train import TrainConfig, train
+from fervid.train import OPTIMIZERS, TrainConfig, train
 
 
 def clip_set(entries, cache: PreprocessCache, streams) -> ClipSet:
@@ -53,7 +53,7 @@ def main() -> None:
     parser.add_argument("--fold", type=int, default=0, help="the held-out group")
     parser.add_argument("--epochs", type=int, default=40)
     parser.add_argument("--lr", type=float, default=0.01)
-    parser.add_argument("--optimizer", default="sgd", choices=["sgd", "adamw"])
+    parser.add_argument("--optimizer", default="sgd", choices=OPTIMIZERS)
     parser.add_argument("--rgb-reference", default=None, choices=["first", "none"],
                         help="what the RGB ConvLSTM stream reads (default: the preset's)")
     parser.add_argument("--set", action="append", default=[], metavar="FIELD=VALUE",

@@ -3,7 +3,8 @@ purely temporal task (issue 16; written up in docs/stream-learning/README.md).
 
     python benchmarks/diagnose_streams.py inputs data/tune36s7 [/path/to/other/set ...]
     python benchmarks/diagnose_streams.py layers data/tune36s7 --set clip_input_gain=1 --set convlstm.skip_init=pytorch --set rgb_clip_reference=none
-    python benchmarks/diagnose_streams.py toy --task direction --set rgb_clip_reference=none
+    python benchmarks/diagnose_streams.py fusion runs/tune36-v2/e/fold0 data/tune36s7
+    python benchmarks/diagnose_streams.py toy --task direction --set clip_input_gain=1 --set convlstm.skip_init=pytorch
 
 ``inputs``: per stream and channel, the scale of what the model reads (mean, std, share
 clipped at ±1, share ~0), and for the RGB clip how much of it is the subject's static
@@ -13,6 +14,14 @@ appearance (the std of each clip's temporal mean) against what changes within th
 variance of the three terms that eq. 2's GroupNorm sums (W_xs*x_t, o∘tanh(c_t), h_{t-2});
 how much h_T still looks like the h of the clip's first frames (cosine); and the share of
 the pooled h_T's variance that lies between subjects and between expressions (η²).
+
+``gradients``: the gradient norm reaching each ConvLSTM layer, each ResNet stream and the
+head of configuration (e) at initialisation, on real clips.
+
+``fusion``: for a trained fold of a cross-validation run, what each stream adds to the
+summed features: its std between clips, and the head's accuracy on training and held-out
+clips with that stream held at its mean (the others as they are) and with only that stream
+varying (the others held at their means).
 
 ``toy``: trains one RGB Enhanced ConvLSTM stream and the head on ``fervid.datasets.onset``
 clips (in memory, seconds) and prints training loss, training and held-out-subject
@@ -36,12 +45,14 @@ import torch.nn.functional as F
 
 from common import override
 from fervid.cache import PreprocessCache
+from fervid.checkpoint import load_model
 from fervid.clipset import clip_inputs
 from fervid.datasets import read_manifest
 from fervid.datasets.onset import TASKS, onset_clips
 from fervid.labels import EXPRESSIONS
 from fervid.models.fourstream import CLIP_STREAMS, FourStreamNet, build_config
 from fervid.preprocess import PreprocessSettings
+from fervid.train import OPTIMIZERS
 
 
 def model_config(ablation: str, overrides: list[str], **fields):
@@ -52,8 +63,8 @@ def model_config(ablation: str, overrides: list[str], **fields):
 
 
 def load_clips(data: Path, every: int, face_size: int = 32):
-    """One clip (the middle one) of every ``every``-th video of a preprocessed set:
-    {stream: (N, ...)} for the four streams, subjects (N,), labels (N,)."""
+    """Every clip of every ``every``-th video of a preprocessed set: {stream: (N, ...)} for
+    the four streams, subjects (N,), labels (N,)."""
     entries = read_manifest(data / "manifest.csv")[::every]
     cache = PreprocessCache(data / "cache", PreprocessSettings(face_size=face_size))
     inputs, subjects, labels = [], [], []
@@ -61,9 +72,10 @@ def load_clips(data: Path, every: int, face_size: int = 32):
         if not cache.has(e.path):
             continue
         arrays = cache.load(e.path)
-        inputs.append(clip_inputs(arrays, len(arrays["clip_starts"]) // 2, cache.settings.clip_len))
-        subjects.append(e.subject)
-        labels.append(EXPRESSIONS.index(e.label) if e.label in EXPRESSIONS else -1)
+        for clip in range(len(arrays["clip_starts"])):
+            inputs.append(clip_inputs(arrays, clip, cache.settings.clip_len))
+            subjects.append(e.subject)
+            labels.append(EXPRESSIONS.index(e.label) if e.label in EXPRESSIONS else -1)
     if not inputs:
         raise SystemExit(f"{data}: no preprocessed videos in {cache.folder}; run `fervid preprocess {data}/manifest.csv --cache {data}/cache`")
     stacked = {name: torch.stack([x[name] for x in inputs]) for name in inputs[0]}
@@ -99,7 +111,9 @@ def describe_layers(data: Path, every: int, overrides: list[str], seed: int) -> 
     torch.manual_seed(seed)
     config = model_config("c", overrides)
     model = FourStreamNet(config)
-    print(f"# {data}: {len(subjects)} clips; {' '.join(overrides) or 'defaults'}")
+    chance = lambda groups: (len(set(groups)) - 1) / (len(groups) - 1)  # noqa: E731  η² of random features
+    print(f"# {data}: {len(subjects)} clips; {' '.join(overrides) or 'defaults'}; "
+          f"η² of features unrelated to them: subject {chance(subjects):.2f}, expression {chance(labels):.2f}")
     print("stream     layer  var W_xs*x  var o*tanh(c)  var h_(t-2)  cos(h_T, h_first)  η² subject  η² expression")
     for name in CLIP_STREAMS:
         stream = model.streams[name]
@@ -129,12 +143,63 @@ def describe_layers(data: Path, every: int, overrides: list[str], seed: int) -> 
                   f"{eta_squared(pooled, subjects):10.2f}  {eta_squared(pooled[known], labels[known]):13.2f}")
 
 
+def describe_gradients(data: Path, every: int, overrides: list[str], seed: int, batches: int = 4) -> None:
+    """Gradient norm reaching each ConvLSTM layer, each ResNet stream and the head of
+    configuration (e) at initialisation, averaged over a few batches of 8 real clips."""
+    clips, _, labels = load_clips(data, every)
+    torch.manual_seed(seed)
+    model = FourStreamNet(model_config("e", overrides))
+    norms: dict[str, list[float]] = {}
+    order = torch.randperm(len(labels), generator=torch.Generator().manual_seed(seed))
+    for b in range(batches):
+        index = order[b * 8 : (b + 1) * 8]
+        model.zero_grad()
+        F.cross_entropy(model({k: v[index] for k, v in clips.items()}), torch.as_tensor(labels[index])).backward()
+        groups = {f"{name} layer {i + 1}": cell for name in CLIP_STREAMS for i, cell in enumerate(model.streams[name].convlstm.cells)}
+        groups.update({name: model.streams[name] for name in ("rgb_dynamic", "flow_dynamic")}, head=model.head)
+        for key, module in groups.items():
+            norms.setdefault(key, []).append(float(torch.cat([p.grad.flatten() for p in module.parameters()]).norm()))
+    print(f"# {data}: gradient norms at initialisation, configuration (e), {batches} batches of 8; {' '.join(overrides) or 'defaults'}")
+    for key, values in norms.items():
+        print(f"{key:22s} {np.mean(values):10.4f}")
+
+
+@torch.no_grad()
+def describe_fusion(fold_dir: Path, data: Path, every_train: int = 3) -> None:
+    model, _ = load_model(fold_dir / "model.safetensors")
+    model.eval()
+    test_subjects = set(json.loads((fold_dir / "split.json").read_text())["test_subjects"])
+    clips, subjects, labels = load_clips(data, 1, model.config.face_size)
+    held_out = np.isin(subjects, list(test_subjects))
+    print(f"# {fold_dir}: streams {', '.join(model.streams)}; {data}")
+    print("clips           stream          std between clips  acc. with it at its mean  acc. with only it varying")
+    for part, index in (("training", np.flatnonzero(~held_out)[::every_train]), ("held-out", np.flatnonzero(held_out))):
+        features = {name: torch.cat([stream(clips[name][index[s:s + 64]]) for s in range(0, len(index), 64)])
+                    for name, stream in model.streams.items()}
+        means = {name: f.mean(0, keepdim=True) for name, f in features.items()}
+        target = torch.as_tensor(labels[index])
+
+        def accuracy(summed: torch.Tensor) -> float:
+            return (model.head(summed).argmax(1) == target).float().mean().item()
+
+        total = sum(features.values())
+        print(f"{part} ({len(index)})  all streams  {'':17s}  {accuracy(total):.3f}")
+        for name, f in features.items():
+            only = f + sum(means[other] for other in features if other != name)
+            print(f"{'':15s} {name:14s}  {f.std(0).mean().item():17.3f}  {accuracy(total - f + means[name]):24.3f}  {accuracy(only):26.3f}")
+
+
 def train_toy(args) -> dict:
     """One RGB Enhanced ConvLSTM stream + head on the onset/direction task."""
     size = args.size
-    x_train, y_train, _ = onset_clips(args.subjects, args.clips_per_subject, size=size, seed=args.seed + 1000, task=args.task, shift=args.shift)
-    x_test, y_test, _ = onset_clips(args.test_subjects, args.clips_per_subject, size=size, seed=args.seed + 2000, task=args.task, shift=args.shift)
-    config = model_config("c", args.set, streams=("rgb_clip",), face_size=size, num_classes=len(TASKS[args.task]))
+    x_train, y_train, _ = onset_clips(args.subjects, args.clips_per_subject, size=size, frames=args.frames,
+                                      seed=args.data_seed, task=args.task, shift=args.shift)
+    x_test, y_test, _ = onset_clips(args.test_subjects, args.clips_per_subject, size=size, frames=args.frames,
+                                    seed=args.data_seed + 1, task=args.task, shift=args.shift)
+    small = build_config("small", "c")
+    config = model_config("c", args.set, streams=("rgb_clip",), face_size=size, num_classes=len(TASKS[args.task]),
+                          convlstm=dataclasses.replace(small.convlstm, hidden_channels=(args.channels,) * 4),
+                          fc_channels=(32, 32), dropout=0.0)
     torch.manual_seed(args.seed)
     model = FourStreamNet(config)
     if args.optimizer == "adamw":
@@ -153,7 +218,6 @@ def train_toy(args) -> dict:
             first_grads = {f"layer{i + 1}": float(torch.cat([p.grad.flatten() for p in c.parameters() if p.grad is not None]).norm())
                            for i, c in enumerate(cells)}
             first_grads["head"] = float(torch.cat([p.grad.flatten() for p in model.head.parameters()]).norm())
-        torch.nn.utils.clip_grad_norm_(model.streams.parameters(), 5.0)
         optimizer.step()
         losses.append(loss.item())
     model.eval()
@@ -174,21 +238,33 @@ def main() -> None:
     p.add_argument("--every", type=int, default=1, help="every n-th video of the manifest")
     p = commands.add_parser("layers")
     p.add_argument("data", type=Path)
-    p.add_argument("--every", type=int, default=4)
+    p.add_argument("--every", type=int, default=5)
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--set", action="append", default=[], metavar="FIELD=VALUE")
+    p = commands.add_parser("gradients")
+    p.add_argument("data", type=Path)
+    p.add_argument("--every", type=int, default=5)
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--set", action="append", default=[], metavar="FIELD=VALUE")
+    p = commands.add_parser("fusion")
+    p.add_argument("fold_dir", type=Path, help="a trained fold of a cross-validation run, e.g. runs/x/e/fold0")
+    p.add_argument("data", type=Path, help="the preprocessed set it was trained on")
     p = commands.add_parser("toy")
     p.add_argument("--task", choices=sorted(TASKS), default="direction")
+    # Defaults: the learning test of tests/test_fourstream.py.
     p.add_argument("--subjects", type=int, default=24)
     p.add_argument("--test-subjects", type=int, default=16)
     p.add_argument("--clips-per-subject", type=int, default=8)
     p.add_argument("--size", type=int, default=16)
+    p.add_argument("--frames", type=int, default=12)
+    p.add_argument("--channels", type=int, default=8, help="hidden channels of each ConvLSTM layer")
     p.add_argument("--shift", type=float, default=0.08)
-    p.add_argument("--steps", type=int, default=150)
-    p.add_argument("--batch-size", type=int, default=8)
-    p.add_argument("--optimizer", choices=["sgd", "adamw"], default="sgd")
-    p.add_argument("--lr", type=float, default=0.01)
-    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--steps", type=int, default=120)
+    p.add_argument("--batch-size", type=int, default=16)
+    p.add_argument("--optimizer", choices=OPTIMIZERS, default="adamw")
+    p.add_argument("--lr", type=float, default=3e-3)
+    p.add_argument("--seed", type=int, default=0, help="model initialisation and batch order")
+    p.add_argument("--data-seed", type=int, default=1, help="training clips; the held-out clips use the next seed")
     p.add_argument("--set", action="append", default=[], metavar="FIELD=VALUE")
     args = parser.parse_args()
     torch.set_num_threads(max(1, torch.get_num_threads()))
@@ -197,6 +273,10 @@ def main() -> None:
             describe_inputs(data, args.every)
     elif args.command == "layers":
         describe_layers(args.data, args.every, args.set, args.seed)
+    elif args.command == "gradients":
+        describe_gradients(args.data, args.every, args.set, args.seed)
+    elif args.command == "fusion":
+        describe_fusion(args.fold_dir, args.data)
     else:
         print(json.dumps(train_toy(args)))
 

@@ -151,6 +151,7 @@ def test_spatial_and_temporal_skips_enter_before_groupnorm():
 def test_enhanced_output_is_group_normalised():
     """GroupNorm is the last operation: each sample's groups have mean 0 and variance 1."""
     cell = make_cell(True)
+    cell.norm.eps = 1e-6  # fervid's 0.1 would shrink the variance by v / (v + eps)
     with torch.no_grad():
         cell.norm.weight.fill_(1.0)
         cell.norm.bias.zero_()
@@ -165,10 +166,12 @@ def test_enhanced_output_is_group_normalised():
 def test_zero_first_frame_keeps_gradients_bounded():
     """A video's first flow frame is all zeros: at t = 0 every layer's GroupNorm then sees an
     all-zero group and multiplies its gradient by 1/sqrt(eps). With PyTorch's eps (1e-5) the
-    4-layer stack's gradient reached ~1e5; fervid's eps keeps it near that of ordinary input."""
+    4-layer stack's gradient reached ~1e5, with 1e-2 up to 100x; fervid's eps keeps it near
+    that of ordinary input. Every RGB clip starts with such a frame (it reads frames minus the
+    first), so this is the ordinary case, not an edge one."""
     torch.manual_seed(6)
     stack = ConvLSTM(2, (H, W), ConvLSTMConfig(hidden_channels=(8, 8, 8, 8), norm_groups=2))
-    clip = torch.randn(B, 6, 2, H, W) * 0.1
+    clip = torch.randn(B, 6, 2, H, W)  # unit scale, as the streams read it (clip_input_gain)
     direction = torch.randn(B, 8, H, W)
 
     def grad_norm(x: torch.Tensor) -> float:
@@ -179,7 +182,7 @@ def test_zero_first_frame_keeps_gradients_bounded():
 
     ordinary = grad_norm(clip)
     clip[:, 0] = 0
-    assert grad_norm(clip) < 10 * ordinary
+    assert grad_norm(clip) < 4 * ordinary  # 1e-2: 7-100x
 
 
 def test_conventional_output_is_bounded():

@@ -64,7 +64,7 @@ def test_folds_are_subject_disjoint_and_outputs_complete(manifest, tmp_path, mon
     # The linear floors, fitted and tested on the same folds' videos, are rows of the report.
     for fold in range(3):
         floor = json.loads((out / "linear" / f"fold{fold}.json").read_text())
-        assert floor["videos"] == 2 and all(f"s{fold + 1}_" in v for v in floor["test_videos"])
+        assert floor["videos"] == 2 and all(Path(v).name.startswith(f"s{fold}_") for v in floor["test_videos"])  # subject s{fold+1} is file s{fold}_
     assert set(summary["linear_floors"]) == {"static_video", "temporal_video"}
     assert "linear, static face crop" in report and "linear, temporal (frame differences)" in report
     with open(out / "results.csv") as f:

@@ -131,14 +131,14 @@ def test_enhanced_streams_start_small_beside_the_resnet_streams():
     config = build_config("small", "e")
     clip = random_inputs(FourStreamNet(config), batch=8, frames=8, generator=torch.Generator().manual_seed(1))["rgb_clip"]
     stds = {}
-    for scale in (1.0, config.clip_stream_scale):
+    for scale in (1.0, 0.1):
         torch.manual_seed(0)
         stream = ClipStream(3, dataclasses.replace(config, clip_stream_scale=scale))
         assert torch.all(stream.convlstm.cells[-1].norm.weight == scale)
         assert torch.all(stream.convlstm.cells[0].norm.weight == 1.0)  # lower layers keep γ = 1
         with torch.no_grad():
             stds[scale] = stream(clip).std().item()
-    assert 4 < stds[1.0] / stds[config.clip_stream_scale] < 25, stds
+    assert 4 < stds[1.0] / stds[0.1] < 25, stds
     conventional = ClipStream(3, build_config("small", "d"))
     assert not any("norm" in name for name, _ in conventional.named_parameters())
 
@@ -164,9 +164,6 @@ def test_rgb_clip_stream_reads_frames_minus_the_first_times_the_gain():
     assert torch.equal(raw.prepare(clip), clip)
     with pytest.raises(ValueError, match="rgb_clip_reference"):
         dataclasses.replace(config, rgb_clip_reference="mean")
-
-
-STEPS = 120  # of the learning test below
 
 
 def tiny_config(ablation):
@@ -209,8 +206,10 @@ def test_an_enhanced_convlstm_stream_learns_motion_that_transfers_to_new_subject
     """The regression test of issue 16: one RGB Enhanced ConvLSTM stream (4 layers, kernels
     5, 5, 3, 3) and the head learn a purely temporal two-class task (a feature moves up or
     down; ``fervid.datasets.onset``) on 24 subjects and classify 16 unseen subjects' clips
-    well above chance. Before the fix (raw frames, gain 1, average-pooled h_T, PyTorch's
-    W_xs init) the same run stayed at chance: the subjects' appearance drowned the motion."""
+    well above chance: 99%. Before the fix (raw frames, gain 1, average-pooled h_T, PyTorch's
+    W_xs init) the same run reached 58% (training: 95%), and 60% with only the input scale
+    (gain 1, PyTorch's W_xs init) put back: the first layer's input was a few percent of
+    h_{t-2} in eq. 2's GroupNorm, and the stream memorised its training clips."""
     clips, labels, _ = onset_clips(24, 8, size=16, frames=12, seed=1, task="direction", shift=0.08)
     test_clips, test_labels, _ = onset_clips(16, 8, size=16, frames=12, seed=2, task="direction", shift=0.08)
     config = dataclasses.replace(tiny_config("c"), streams=("rgb_clip",), num_classes=2)
@@ -218,7 +217,7 @@ def test_an_enhanced_convlstm_stream_learns_motion_that_transfers_to_new_subject
     model = FourStreamNet(config)
     optimizer = torch.optim.AdamW(model.parameters(), lr=3e-3)
     generator = torch.Generator().manual_seed(0)
-    for step in range(STEPS):
+    for step in range(120):  # benchmarks/diagnose_streams.py toy: the same run, with its settings changeable
         batch = torch.randint(len(clips), (16,), generator=generator)
         loss = nn.functional.cross_entropy(model({"rgb_clip": clips[batch]}), labels[batch])
         optimizer.zero_grad()

@@ -18,9 +18,9 @@ def test_shapes_balance_and_determinism(task):
 
 
 def test_direction_is_in_the_change_not_in_the_subject():
-    """The bar's movement darkens rows below its start (down) or above it (up): the
-    last-minus-first difference, summed over the lower and upper halves around where it
-    changed, has opposite signs for the two classes in every clip."""
+    """The bar's movement darkens the rows it moves into and lightens the rows it leaves:
+    in the last-minus-first difference (mean per row), the darkest row lies below the
+    lightest for a downward move and above it for an upward one, in every clip."""
     clips, labels, _ = onset_clips(6, 4, size=32, seed=0, task="direction", noise=0.0)
     change = (clips[:, -1] - clips[:, 0]).mean(1)  # (N, S, S)
     profile = change.mean(2)  # (N, S) per row

@@ -91,8 +91,10 @@ def test_learns_and_writes_its_files(tmp_path):
     assert "val_video_acc" in (tmp_path / "metrics.csv").read_text()
 
 
-def test_resume_after_a_kill_gives_the_same_weights(tmp_path, monkeypatch):
-    whole, _ = train(tiny_model("d"), MIRRORED, clip_set(), tmp_path / "whole", progress=False)
+@pytest.mark.parametrize("optimizer,lr", [("sgd", 0.05), ("adamw", 1e-3)])
+def test_resume_after_a_kill_gives_the_same_weights(tmp_path, monkeypatch, optimizer, lr):
+    config = dataclasses.replace(MIRRORED, optimizer=optimizer, lr=lr)
+    whole, _ = train(tiny_model("d"), config, clip_set(), tmp_path / "whole", progress=False)
 
     real_bar = train_module.progress_bar
     updates = []
@@ -108,13 +110,18 @@ def test_resume_after_a_kill_gives_the_same_weights(tmp_path, monkeypatch):
 
     monkeypatch.setattr(train_module, "progress_bar", lambda *a, **k: KilledBar())
     with pytest.raises(KeyboardInterrupt):
-        train(tiny_model("d"), MIRRORED, clip_set(), tmp_path / "killed", progress=False)
+        train(tiny_model("d"), config, clip_set(), tmp_path / "killed", progress=False)
     assert json.loads((tmp_path / "killed" / "checkpoint.json").read_text())["epoch"] == 1
     monkeypatch.setattr(train_module, "progress_bar", real_bar)
-    resumed, history = train(tiny_model("d"), MIRRORED, clip_set(), tmp_path / "killed", progress=False)
+    resumed, history = train(tiny_model("d"), config, clip_set(), tmp_path / "killed", progress=False)
     assert [row["epoch"] for row in history] == [1, 2, 3]
     for (name, a), b in zip(whole.state_dict().items(), resumed.state_dict().values()):
         torch.testing.assert_close(a, b, rtol=0, atol=0, msg=name)
+
+
+def test_unknown_optimizer_is_refused():
+    with pytest.raises(ValueError, match="optimizer"):
+        TrainConfig(optimizer="rmsprop")
 
 
 def test_resume_with_other_settings_is_refused(tmp_path):

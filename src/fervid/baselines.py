@@ -14,6 +14,7 @@ Two classifiers (multinomial logistic regression, full-batch Adam, standardised 
 of the raw videos; ``linear_floors`` fits them on fervid's own preprocessed crops (the
 arrays of ``preprocess.py``), on a cross-validation fold's training videos, and tests
 them on its held-out videos: the same subjects and the same crops the network sees.
+It reads arrays only (numpy and OpenCV), so both the data sets and the evaluation use it.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ import numpy as np
 
 from .labels import EXPRESSIONS
 
+BASELINES_VERSION = 1  # bump when the floors' features or fitting change: saved floors are recomputed
 FLOOR_SIZE = 32  # grey crops are resized to this (the small preset's face size)
 FLOOR_NAMES = {"static_video": "linear, static face crop (per video)", "temporal_video": "linear, temporal (frame differences)"}
 
@@ -109,8 +111,7 @@ def log_prob(model, x: np.ndarray) -> np.ndarray:
 def linear_floors(train: Sequence[tuple[np.ndarray, float, int]], test: Sequence[tuple[np.ndarray, float, int]],
                   frame_step: int = 2) -> dict:
     """Fit both classifiers on ``train`` and test them on ``test``; each a sequence of
-    (face crops (N, S, S, 3) uint8 RGB, fps, label index) per video (frames without a
-    face are best left out). Every ``frame_step``-th frame trains the static classifier.
+    (face crops (N, S, S, 3) uint8 RGB, fps, label index) per video. Every ``frame_step``-th frame trains the static classifier.
     Returns per-video accuracies ``static_video`` and ``temporal_video``, the static
     classifier's per-frame accuracy ``static_frame``, and the test videos' predictions."""
     if not train or not test:

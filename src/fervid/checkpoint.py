@@ -28,6 +28,7 @@ FORMAT_VERSION = 1
 # FourStreamConfig fields added after models were first saved, with the value that the
 # model computed before they existed: a model.json without them is read with these, not
 # with today's defaults (which would feed its ConvLSTM streams other inputs than it learned on).
+# (ConvLSTMConfig.skip_init is not here: it only initialises, and loaded weights replace it.)
 CONFIG_FIELDS_BEFORE = {"rgb_clip_reference": "none", "clip_input_gain": 1.0, "clip_pool": "average"}
 
 

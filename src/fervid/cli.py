@@ -31,7 +31,7 @@ def _add_precision_arg(p: argparse.ArgumentParser, default: str = "auto") -> Non
 
 
 def _add_training_args(p: argparse.ArgumentParser) -> None:
-    from .train import TrainConfig
+    from .train import OPTIMIZERS, TrainConfig
 
     d = TrainConfig()
     p.add_argument("manifest", help="manifest CSV (path, label, subject)")
@@ -41,7 +41,7 @@ def _add_training_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--epochs", type=int, default=d.epochs)
     p.add_argument("--batch-size", type=int, default=d.batch_size)
     p.add_argument("--lr", type=float, default=d.lr)
-    p.add_argument("--optimizer", choices=["sgd", "adamw"], default=d.optimizer,
+    p.add_argument("--optimizer", choices=OPTIMIZERS, default=d.optimizer,
                    help="sgd: momentum SGD (the paper); adamw: not in the paper, see TrainConfig")
     p.add_argument("--weight-decay", type=float, default=d.weight_decay)
     p.add_argument("--seed", type=int, default=d.seed)

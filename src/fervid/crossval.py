@@ -24,6 +24,7 @@ from __future__ import annotations
 import csv
 import dataclasses
 import functools
+import hashlib
 import json
 import os
 import platform
@@ -39,7 +40,7 @@ import torch.distributed as dist
 
 from . import __version__
 from .atomic import write_atomically, write_json, write_rows
-from .baselines import FLOOR_NAMES, linear_floors
+from .baselines import BASELINES_VERSION, FLOOR_NAMES, linear_floors
 from .cache import PreprocessCache, preprocess
 from .checkpoint import config_to_dict
 from .clipset import ClipSet, arrays_needed
@@ -149,23 +150,25 @@ def fold_floors(fold: int, groups: list[list[str]], entries: list[VideoEntry], c
     training videos' preprocessed face crops, tested on the held-out ones; saved to and
     read back from ``<out>/linear/fold<g>.json`` (keyed by the split)."""
     path = out / "linear" / f"fold{fold}.json"
+    train_entries, test_entries = fold_split(entries, len(groups), fold, groups)
+    key = {"baselines": BASELINES_VERSION, "cache": cache.settings.key(),
+           "videos": hashlib.sha256(json.dumps([[str(e.path), e.label] for e in train_entries + test_entries]).encode()).hexdigest()[:16]}
     if path.exists():
         saved = json.loads(path.read_text())
-        if saved.get("groups") == groups and saved.get("cache") == cache.settings.key():
+        if saved.get("key") == key:
             return saved
-    train_entries, test_entries = fold_split(entries, len(groups), fold, groups)
 
     def videos(fold_entries: list[VideoEntry]) -> list[tuple[np.ndarray, float, int]]:
+        # Every frame, as the network reads them (frames without a face carry the tracker's last crop).
         out = []
         for e in fold_entries:
-            arrays = cache.load(e.path, names=("rgb", "lost", "fps", "n_frames"))
-            n = int(arrays["n_frames"])
-            rgb, lost = arrays["rgb"][:n], arrays["lost"][:n]
-            out.append((rgb[~lost] if (~lost).sum() >= 2 else rgb, float(arrays["fps"]), EXPRESSIONS.index(e.label)))
+            arrays = cache.load(e.path, names=("rgb", "fps", "n_frames"))
+            out.append((arrays["rgb"][: int(arrays["n_frames"])], float(arrays["fps"]), EXPRESSIONS.index(e.label)))
         return out
 
     result = linear_floors(videos(train_entries), videos(test_entries))
-    result.update(fold=fold, groups=groups, cache=cache.settings.key(), test_videos=[str(e.path) for e in test_entries])
+    result.update(fold=fold, key=key, test_videos=[str(e.path) for e in test_entries])
+    path.parent.mkdir(parents=True, exist_ok=True)
     write_json(path, result)
     return result
 

@@ -357,6 +357,7 @@ class StreamingPredictor:
         self.clips = 0
         model = predictor.model
         self.clip_streams = [s for s in CLIP_STREAMS if s in model.streams]
+        self.subtracts_first = any(model.streams[name].subtract_first for name in self.clip_streams)
         self.dynamic_streams = [s for s in DYNAMIC_STREAMS if s in model.streams]
         if parallel_streams is None:
             parallel_streams = predictor.device.type == "cpu"
@@ -400,6 +401,7 @@ class StreamingPredictor:
             self.windows.append(i)
             if self._batched(i):  # before the first face: "no face", no state
                 self.state = {name: _add_zero_row(state) for name, state in self.state.items()}
+            if self._batched(i) and self.subtracts_first:
                 first = clip_inputs({"rgb": rgb[None], "clip_starts": np.array([0])}, 0, 1, ("rgb_clip",))["rgb_clip"]  # (1, 3, S, S)
                 first = first.to(self.predictor.device)
                 self.first_frames = first if self.first_frames is None else torch.cat([self.first_frames, first])
@@ -422,6 +424,7 @@ class StreamingPredictor:
             device = self.predictor.device
             xs = {name: inputs[name][None].to(device).expand(rows, -1, -1, -1, -1) for name in self.clip_streams}  # (n, C, S, S) -> (B=rows, T=n, C, S, S)
             model = self.predictor.model
+            assert self.first_frames is None or len(self.first_frames) == rows, "one first frame per batched window"
             xs = {name: model.streams[name].prepare(x, self.first_frames) for name, x in xs.items()}  # each row minus its window's first frame, where the stream asks
             stepped = self._side_by_side(self._step_stream, xs)
             # Written back only once every stream has stepped. (After an error the predictor
@@ -477,7 +480,7 @@ class StreamingPredictor:
             rows_left = any(map(self._batched, self.windows))
             self.state = {name: _drop_first_row(state) if rows_left else None for name, state in self.state.items()}
             self.h_last = {name: h[1:] for name, h in self.h_last.items()}
-            self.first_frames = self.first_frames[1:] if rows_left else None
+            self.first_frames = self.first_frames[1:] if rows_left and self.first_frames is not None else None
         return prediction
 
     def _logits(self) -> torch.Tensor:

@@ -63,7 +63,8 @@ class TrainConfig:
     # "sgd": momentum SGD, the paper's optimizer. "adamw": AdamW (betas 0.9, 0.999), not in
     # the paper: per-parameter step sizes, which the ConvLSTM streams need under this
     # initialisation (their gradients are 10-100x smaller than the ResNet streams' and
-    # the head's; docs/stream-learning). Use lr ~1e-3 with it.
+    # the head's; docs/stream-learning). Use lr ~1e-3 with it. Its weight decay is decoupled
+    # (lr × weight_decay per step), so the default 5e-4 decays next to nothing.
     optimizer: str = "sgd"
     momentum: float = 0.9  # paper: momentum SGD
     weight_decay: float = 5e-4

@@ -18,7 +18,7 @@ no face detector), so it answers one question: can a clip stream learn motion th
 transfers to unseen subjects, when appearance is a nuisance? Used by
 ``benchmarks/diagnose_streams.py`` and by the learning test in ``tests/test_fourstream.py``.
 
-    clips (N, T, 3, S, S) float32 in [-1, 1], labels (N,) int64 (0 fast, 1 slow), subjects (N,) int64
+    clips (N, T, 3, S, S) float32 in [-1, 1], labels (N,) int64 (the index in ``TASKS[task]``), subjects (N,) int64
 """
 
 from __future__ import annotations
