@@ -61,3 +61,25 @@ def face_video(tmp_path):
 
 def needs_fixtures():
     return pytest.mark.skipif(not FIXTURES.is_dir(), reason=f"real eNTERFACE'05 fixture clips not found at {FIXTURES}")
+
+
+def write_frame_folder(folder: Path, frames, suffix: str = ".png", names=None) -> Path:
+    """Frames as one image file each (1.png, 2.png, ...; ``names`` to choose)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    for i, frame in enumerate(frames):
+        name = names[i] if names else f"{i + 1}{suffix}"
+        assert cv2.imwrite(str(folder / name), frame), f"cannot write {folder / name}"
+    return folder
+
+
+def decoded_frames(video: Path) -> list:
+    """The frames a video decodes to (for comparing a video with the same frames as images)."""
+    capture = cv2.VideoCapture(str(video))
+    frames = []
+    while True:
+        ok, frame = capture.read()
+        if not ok:
+            break
+        frames.append(frame)
+    capture.release()
+    return frames

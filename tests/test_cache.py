@@ -2,13 +2,15 @@
 
 import json
 
+import cv2
 import numpy as np
 import pytest
 
 import fervid.cache as cache_module
+from conftest import decoded_frames, write_frame_folder
 from fervid.cache import PreprocessCache, preprocess
 from fervid.cli import main
-from fervid.preprocess import PreprocessSettings
+from fervid.preprocess import PreprocessSettings, preprocess_video
 
 SETTINGS = PreprocessSettings(face_size=32)
 
@@ -108,3 +110,28 @@ def test_cli_exit_status(videos, tmp_path, capsys):
     (tmp_path / "empty").mkdir()
     assert main(["preprocess", str(tmp_path / "empty"), "--cache", str(tmp_path / "c"), "--no-progress"]) == 2
     assert "no videos found" in capsys.readouterr().err
+
+
+def test_frame_folders_are_cached_and_bad_ones_fail_alone(videos, tmp_path):
+    """Frame folders go through the cache like video files: a broken one (an unreadable
+    image, mixed sizes, no images) is recorded with the folder and image named, the rest
+    are done; editing one frame redoes that folder."""
+    paths, _ = videos
+    good = write_frame_folder(tmp_path / "seq" / "good", decoded_frames(paths[0]))
+    unreadable = write_frame_folder(tmp_path / "seq" / "unreadable", decoded_frames(paths[1]))
+    (unreadable / "5.png").write_bytes(b"\x89PNG truncated")
+    mixed = write_frame_folder(tmp_path / "seq" / "mixed", decoded_frames(paths[2])[:4])
+    cv2.imwrite(str(mixed / "5.png"), np.zeros((10, 12, 3), np.uint8))
+    empty = tmp_path / "seq" / "empty"
+    empty.mkdir()
+    report = preprocess([good, unreadable, mixed, empty, paths[1]], tmp_path / "cache", SETTINGS, progress=False)
+    assert sorted(report.done) == sorted([str(good), str(paths[1])])
+    assert "unreadable: frame 5.png is not a readable image" in report.failed[str(unreadable)]
+    assert "mixed: frame 5.png is 12x10" in report.failed[str(mixed)]
+    assert "empty: is a folder with no image files" in report.failed[str(empty)]
+    cache = PreprocessCache(tmp_path / "cache", SETTINGS)
+    same_arrays(cache.load(good), {**preprocess_video(paths[0], SETTINGS), "fps": np.array(30.0)})  # the folder plays at 30 frames/s
+    again = preprocess([good], tmp_path / "cache", SETTINGS, progress=False)
+    assert again.cached == [str(good)]
+    cv2.imwrite(str(good / "3.png"), np.zeros_like(decoded_frames(paths[0])[0]))  # one frame edited
+    assert preprocess([good], tmp_path / "cache", SETTINGS, progress=False).done == [str(good)]

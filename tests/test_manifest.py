@@ -61,7 +61,7 @@ def test_write_is_atomic_and_refuses_a_video_listed_twice(tmp_path):
     "rows, line, message",
     [
         ("a.avi,anger,s1\nb.avi,joy,s1\n", 3, "unknown label 'joy'"),
-        ("a.avi,anger,s1\nmissing.avi,fear,s1\n", 3, "video file not found"),
+        ("a.avi,anger,s1\nmissing.avi,fear,s1\n", 3, "video file or frame folder not found"),
         ("a.avi,anger,s1\nb.avi,fear,s2\n./a.avi,fear,s3\n", 4, "duplicate row.*line 2"),
         ("a.avi,anger,\n", 2, "empty subject"),
         ("a.avi,anger,s1,extra\n", 2, "4 fields, the header has 3"),

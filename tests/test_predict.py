@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 import torch
 
-from conftest import face_frames, write_video
+from conftest import decoded_frames, face_frames, write_frame_folder, write_video
 from fervid.cache import PreprocessCache, preprocess
 from fervid.checkpoint import CheckpointError
 from fervid.clipset import ClipSet
@@ -21,7 +21,7 @@ from fervid.models.fourstream import PRESETS, FourStreamNet, with_ablation
 from fervid.models.resnet import ResNetConfig
 from fervid.predict import (NO_FACE, Predictor, StreamingPredictor, load_predictor, predict_video, stream_frames,
                            streaming_threads)
-from fervid.preprocess import PreprocessSettings
+from fervid.preprocess import PreprocessSettings, preprocess_video
 from fervid.train import TrainConfig, train
 from fervid.video import VideoError, read_video
 
@@ -256,6 +256,32 @@ def test_spans_without_a_face_are_marked_not_guessed(model_dir, tmp_path):
     assert labels[0] != NO_FACE and labels[-1] == NO_FACE
     assert result.clips[-1].probs is None and result.clips[-1].face_share < 0.5
     assert result.label != NO_FACE  # the video's label comes from the clips with a face
+
+
+@pytest.mark.parametrize("suffix", [".png", ".jpg"])
+def test_a_frame_folder_predicts_as_the_same_frames_as_a_video(model_dir, tmp_path, suffix):
+    """The frames an MJPG video decodes to, written as images: the same preprocessed
+    arrays and predictions, offline and streaming (PNG: exactly; JPEG: re-encoding moves
+    pixels by a few levels, so a tolerance)."""
+    video = write_video(tmp_path / "talk.avi", face_frames(32, 160, 120, seed=3), fps=30)
+    folder = write_frame_folder(tmp_path / "talk_frames", decoded_frames(video), suffix)
+    a, b = preprocess_video(video, SETTINGS), preprocess_video(folder, SETTINGS)
+    assert float(b["fps"]) == 30.0 and int(a["n_frames"]) == int(b["n_frames"]) == 32
+    for name in ("rgb", "flow", "rgb_dynamic", "flow_dynamic"):
+        diff = np.abs(a[name].astype(np.float32) - b[name].astype(np.float32))
+        if suffix == ".png":
+            assert diff.max() == 0, name
+        else:  # mean error over the arrays' range: uint8 crops, flow and dynamic images in [-1, 1]
+            scale = 255.0 if a[name].dtype == np.uint8 else 2.0
+            assert diff.mean() / scale < 0.02, (name, diff.mean())
+    predictor = load_predictor(model_dir, precision="float32")
+    offline_video, offline_folder = predict_video(video, predictor), predict_video(folder, predictor)
+    info, frames = read_video(folder)
+    streamed = [c for c in stream_frames(predictor, frames, info.fps)]
+    assert len(offline_video.clips) == len(offline_folder.clips) == len(streamed) == 3
+    for v, f, s in zip(offline_video.clips, offline_folder.clips, streamed):
+        np.testing.assert_allclose(f.probs, s.probs, atol=1e-4)  # the folder, offline and streaming
+        np.testing.assert_allclose(v.probs, f.probs, atol=1e-4 if suffix == ".png" else 0.05)
 
 
 def test_bad_inputs(model_dir, tmp_path):

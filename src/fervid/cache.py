@@ -33,18 +33,25 @@ from .atomic import write_atomically, write_json
 from .faces import BlazeFace, NoFaceError
 from .preprocess import PreprocessSettings, preprocess_video
 from .progress import progress_bar
-from .video import VideoError
+from .video import VideoError, frame_files
 
 
 def video_key(path: str | os.PathLike) -> str:
-    """Hash of the absolute path, size and modification time."""
+    """Hash of the absolute path, size and modification time (a frame folder: of each
+    image's name, size and modification time, so an edited, added or removed frame
+    redoes it)."""
     path = Path(path).resolve()
-    stat = path.stat()
-    return hashlib.sha256(f"{path}\0{stat.st_size}\0{stat.st_mtime_ns}".encode()).hexdigest()[:16]
+    if path.is_dir():
+        stamp = "\0".join(f"{p.name}\0{p.stat().st_size}\0{p.stat().st_mtime_ns}" for p in frame_files(path))
+    else:
+        stat = path.stat()
+        stamp = f"{stat.st_size}\0{stat.st_mtime_ns}"
+    return hashlib.sha256(f"{path}\0{stamp}".encode()).hexdigest()[:16]
 
 
 def _safe_stem(path: Path) -> str:
-    return "".join(c if c.isascii() and (c.isalnum() or c in "-_.") else "_" for c in path.stem)[:60]
+    name = path.name if path.is_dir() else path.stem  # a frame folder: its whole name
+    return "".join(c if c.isascii() and (c.isalnum() or c in "-_.") else "_" for c in name)[:60]
 
 
 @dataclass

@@ -30,6 +30,30 @@ def _add_precision_arg(p: argparse.ArgumentParser, default: str = "auto") -> Non
     p.add_argument("--precision", choices=PRECISIONS, default=default, help="auto: bfloat16 where the device runs it natively")
 
 
+def _add_frame_rate_arg(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--frame-rate", type=float,
+                   help="frames per second of frame folders (default: 30, video.FRAME_FOLDER_FPS; video files carry their own)")
+
+
+def _add_layout_args(p: argparse.ArgumentParser, layout: str | None) -> None:
+    if layout in ("dfew", None):
+        p.add_argument("--clips", choices=["original", "clip_224x224", "clip_224x224_16f"],
+                       help="DFEW: which copy of the clips (default: the first present, in this order)")
+    if layout in ("folders", None):
+        p.add_argument("--subject-pattern", help="folders: a regular expression whose first group, searched in "
+                                                 "each video's name, is its subject (default: every video its own)")
+
+
+def _layout_scan(layout: str, root: str, args: argparse.Namespace):
+    from .datasets.layouts import LAYOUTS
+
+    if layout == "dfew":
+        return LAYOUTS[layout](root, clips=args.clips)
+    if layout == "folders":
+        return LAYOUTS[layout](root, subject_pattern=args.subject_pattern)
+    return LAYOUTS[layout](root)
+
+
 def _add_training_args(p: argparse.ArgumentParser) -> None:
     from .train import OPTIMIZERS, TrainConfig
 
@@ -56,6 +80,7 @@ def _add_training_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--workers", type=int, default=1, help="preprocessing processes")
     p.add_argument("--dynamic", choices=["rank", "mean"], default="rank", help="dynamic image method")
     p.add_argument("--openface-dir", help="use OpenFace 2.0 output (<stem>.csv, <stem>_aligned/) from this folder")
+    _add_frame_rate_arg(p)
     p.add_argument("--no-progress", action="store_true")
 
 
@@ -87,8 +112,18 @@ def main(argv: list[str] | None = None) -> int:
     q.add_argument("--seed", type=int, default=0)
     q.add_argument("--difficulty", type=float, default=0.5)
     q.add_argument("--no-check", action="store_true", help="skip the static-vs-temporal check")
-    q = sets.add_parser("summary", help="counts per class and subject")
-    q.add_argument("manifest")
+    layouts = {"ravdess": "RAVDESS (Actor_NN/MM-VV-EE-II-SS-RR-AA.mp4)", "cremad": "CREMA-D (VideoFlash/1001_DFA_ANG_XX.flv)",
+               "ckplus": "CK+ (cohn-kanade-images/ and Emotion/)", "dfew": "DFEW (Clip/ and EmoLabel_DataSplit/)",
+               "afew": "AFEW (Train_AFEW/, Val_AFEW/ class folders)", "folders": "one folder per class (videos or frame folders)"}
+    for name, what in layouts.items():
+        q = sets.add_parser(name, help=f"{what} -> manifest CSV")
+        q.add_argument("root")
+        q.add_argument("-o", "--out", required=True, help="manifest CSV to write")
+        _add_layout_args(q, name)
+    q = sets.add_parser("summary", help="videos per class and subject: of a manifest, or of a layout's folder with what it skips")
+    q.add_argument("manifest", help="a manifest CSV, or with --layout the data set's folder")
+    q.add_argument("--layout", choices=sorted(layouts), help="read the folder as this layout (nothing is written)")
+    _add_layout_args(q, None)
 
     p = commands.add_parser("preprocess", help="videos -> face crops, flow, clips, dynamic images (cached)")
     p.add_argument("inputs", nargs="+", help="video files, folders of videos, or manifest CSV files")
@@ -98,6 +133,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--openface-dir", help="use OpenFace 2.0 output (<stem>.csv, <stem>_aligned/) from this folder")
     p.add_argument("--cache", default="data/cache", help="cache root folder")
     p.add_argument("--workers", type=int, default=1)
+    _add_frame_rate_arg(p)
     p.add_argument("--no-progress", action="store_true")
 
     p = commands.add_parser("crossval", help="leave-one-subject-group-out cross-validation of configurations (a)-(e)")
@@ -111,20 +147,22 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--test-group", type=int, default=0)
 
     p = commands.add_parser("predict", help="a trained model on videos: per-clip and per-video predictions, timeline")
-    p.add_argument("videos", nargs="+", help="video files or folders")
+    p.add_argument("videos", nargs="+", help="video files, frame folders, or folders of either")
     p.add_argument("--model", required=True, help="model (.safetensors/.json), its fold folder, or a run folder with one model")
     p.add_argument("-o", "--out", default="predictions", help="output folder")
     p.add_argument("--annotate", action="store_true", help="also write an annotated copy of each video")
+    _add_frame_rate_arg(p)
     p.add_argument("--device", default="cpu")
     _add_precision_arg(p)
     p.add_argument("--no-progress", action="store_true")
 
     p = commands.add_parser("stream", help="frame-by-frame prediction from a file or a camera, printed as JSON lines")
     source = p.add_mutually_exclusive_group(required=True)
-    source.add_argument("video", nargs="?", help="a video file")
+    source.add_argument("video", nargs="?", help="a video file or a frame folder")
     source.add_argument("--camera", type=int, help="camera index")
     p.add_argument("--model", required=True)
     p.add_argument("--device", default="cpu")
+    _add_frame_rate_arg(p)
     p.add_argument("--frames-per-step", type=int, default=8,
                    help="the ConvLSTM streams step this many frames at a time (a divisor of 8); the same "
                         "predictions at the same frames: 8 is fastest, 1 spreads the model's work evenly over frames")
@@ -161,7 +199,8 @@ def _run(args: argparse.Namespace) -> int:
 
         print(f"predicting on {args.device} in {describe(args.precision, args.device)}", file=sys.stderr)
         results, failed = predict_videos(find_videos(args.videos), args.model, args.out, annotate=args.annotate,
-                                         progress=not args.no_progress, device=args.device, precision=args.precision)
+                                         progress=not args.no_progress, device=args.device, precision=args.precision,
+                                         frame_folder_fps=args.frame_rate)
         for r in results:
             print(f"{r.video}: {r.label} ({len(r.clips)} clips) -> {args.out}/{Path(r.video).stem}.json")
         for video, reason in failed.items():
@@ -176,7 +215,7 @@ def _run(args: argparse.Namespace) -> int:
 
         print(f"streaming on {args.device} in {describe(args.precision, args.device)}", file=sys.stderr)
         predictor = load_predictor(args.model, args.device, args.precision)
-        info, frames = open_camera(args.camera) if args.camera is not None else read_video(args.video)
+        info, frames = open_camera(args.camera) if args.camera is not None else read_video(args.video, args.frame_rate)
         with intra_op_threads(streaming_threads(predictor)):  # the clip streams step in threads of their own
             for clip in stream_frames(predictor, frames, info.fps, frames_per_step=args.frames_per_step):
                 print(json.dumps(clip.to_dict()), flush=True)
@@ -193,7 +232,8 @@ def _run(args: argparse.Namespace) -> int:
         configs = args.configs if args.command == "crossval" else (args.ablation,)
         folds = args.folds if args.command == "crossval" else [args.test_group]
         settings = PreprocessSettings(face_size=PRESETS[args.preset].face_size, dynamic=args.dynamic,
-                                      face_source="openface" if args.openface_dir else "blazeface", openface_dir=args.openface_dir)
+                                      face_source="openface" if args.openface_dir else "blazeface", openface_dir=args.openface_dir,
+                                      frame_folder_fps=args.frame_rate)
         summary = crossval(args.manifest, args.out, preset=args.preset, ablations=configs, k=args.k, folds=folds,
                            train_config=config, cache_root=args.cache, workers=args.workers,
                            progress=not args.no_progress, preprocess_settings=settings)
@@ -219,7 +259,18 @@ def _dataset(args: argparse.Namespace) -> int:
         )
         print(f"wrote {manifest}")
     elif args.dataset_command == "summary":
-        print(datasets.summarize(datasets.read_manifest(args.manifest)))
+        if args.layout:
+            print(_layout_scan(args.layout, args.manifest, args).report())
+        else:
+            print(datasets.summarize(datasets.read_manifest(args.manifest)))
+    else:  # a layout reader
+        scan = _layout_scan(args.dataset_command, args.root, args)
+        if not scan.entries:
+            print(scan.report(), file=sys.stderr)
+            raise ValueError(f"{args.root}: no usable videos found for layout {args.dataset_command}")
+        datasets.write_manifest(scan.entries, args.out)
+        print(scan.report())
+        print(f"wrote {args.out}")
     return 0
 
 
@@ -247,6 +298,7 @@ def _preprocess(args: argparse.Namespace) -> int:
         dynamic=args.dynamic,
         face_source="openface" if args.openface_dir else "blazeface",
         openface_dir=args.openface_dir,
+        frame_folder_fps=args.frame_rate,
     )
     videos = _videos_from(args.inputs)
     if not videos:

@@ -23,6 +23,8 @@ face, or that starts before the first face was found, gets no prediction
 
 from __future__ import annotations
 
+import dataclasses
+
 import os
 import threading
 import time
@@ -231,9 +233,13 @@ def predict_video(
 
 
 def predict_videos(videos: Iterable[str | os.PathLike], model, out_dir, annotate: bool = False, progress: bool = True,
-                   device: str = "cpu", precision: str = "auto") -> tuple[list[VideoPrediction], dict[str, str]]:
-    """Several videos; a bad one is reported (path -> reason) and the rest go on."""
+                   device: str = "cpu", precision: str = "auto",
+                   frame_folder_fps: float | None = None) -> tuple[list[VideoPrediction], dict[str, str]]:
+    """Several videos (files or frame folders); a bad one is reported (path -> reason) and
+    the rest go on. ``frame_folder_fps``: frame folders' rate, if not the model's setting."""
     predictor = model if isinstance(model, Predictor) else load_predictor(model, device, precision)
+    if frame_folder_fps is not None:
+        predictor = dataclasses.replace(predictor, settings=dataclasses.replace(predictor.settings, frame_folder_fps=frame_folder_fps))
     videos = list(videos)
     detector = BlazeFace() if predictor.settings.face_source == "blazeface" else None
     results, failed = [], {}
@@ -272,7 +278,7 @@ def write_outputs(result: VideoPrediction, out_dir: str | os.PathLike, arrays: d
 def annotate_video(result: VideoPrediction, arrays: dict, path: Path) -> Path:
     """A copy of the video with the face box, the current clip's label and a bar chart
     of its six probabilities (MJPG AVI at the source frame rate)."""
-    info, frames = read_video(result.video)
+    info, frames = read_video(result.video, result.fps)  # result.fps: a frame folder's rate as predicted
     writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"MJPG"), info.fps, (info.width, info.height))
     if not writer.isOpened():
         raise OSError(f"{path}: cannot write video")

@@ -50,6 +50,8 @@ class PreprocessSettings:
     openface_dir: str | None = None  # folder with <video stem>.csv and <video stem>_aligned/
     align: AlignSettings = field(default_factory=AlignSettings)
     flow: FlowSettings = field(default_factory=FlowSettings)
+    # A frame folder's frame rate (video files carry their own); None: video.FRAME_FOLDER_FPS.
+    frame_folder_fps: float | None = None
 
     def __post_init__(self) -> None:
         if self.dynamic not in DYNAMIC_METHODS:
@@ -60,6 +62,8 @@ class PreprocessSettings:
             raise ValueError("face_source 'openface' needs openface_dir (where OpenFace wrote its output)")
         if self.clip_stride < 1 or self.clip_len < 1:
             raise ValueError("clip_len and clip_stride must be positive")
+        if self.frame_folder_fps is not None and not self.frame_folder_fps > 0:
+            raise ValueError(f"frame_folder_fps must be positive, got {self.frame_folder_fps}")
 
     @property
     def compute_size(self) -> int:
@@ -71,7 +75,10 @@ class PreprocessSettings:
 
     def key(self) -> str:
         """A short hash of every setting (and the cache format)."""
-        blob = json.dumps({"format": CACHE_FORMAT, **self.to_dict()}, sort_keys=True)
+        settings = self.to_dict()
+        if settings["frame_folder_fps"] is None:  # unset: the keys of caches made before the field existed
+            del settings["frame_folder_fps"]
+        blob = json.dumps({"format": CACHE_FORMAT, **settings}, sort_keys=True)
         return hashlib.sha256(blob.encode()).hexdigest()[:16]
 
 
@@ -158,18 +165,18 @@ def _finish(results: list[FrameResult], settings: PreprocessSettings, source: st
 
 
 def preprocess_video(path: str | os.PathLike, settings: PreprocessSettings, detector: BlazeFace | None = None) -> dict[str, np.ndarray]:
-    """A video file -> the arrays of the module docstring, plus ``fps``, ``width``, ``height``.
+    """A video file or frame folder -> the arrays of the module docstring, plus ``fps``, ``width``, ``height``.
 
     Raises ``VideoError`` (unreadable file) or ``NoFaceError`` (no face anywhere),
     each naming the file.
     """
     pipeline = FramePipeline(settings, detector)
     if settings.face_source == "openface":
-        info = probe(path)
+        info = probe(path, settings.frame_folder_fps)
         crops, detected = read_openface(Path(settings.openface_dir) / f"{Path(path).stem}.csv", size=settings.compute_size)
         results = [pipeline.push_crop(c, bool(d), False) for c, d in zip(crops, detected)]
     else:
-        info, frames = read_video(path)
+        info, frames = read_video(path, settings.frame_folder_fps)
         results = [pipeline.push(frame) for frame in frames]
     arrays = _finish(results, settings, str(path))
     arrays.update(fps=np.array(info.fps), width=np.array(info.width), height=np.array(info.height))

@@ -38,29 +38,18 @@ import re
 from collections import Counter
 from pathlib import Path
 
-from ..labels import EXPRESSIONS
+from ..labels import expression_named
 from .manifest import VideoEntry, natural_key
 
 EXPRESSION_CODES = {"anger": "an", "disgust": "di", "fear": "fe", "happiness": "ha", "sadness": "sa", "surprise": "su"}
 VIDEOS_PER_SUBJECT = 30  # 6 expressions x 5 sentences, as recorded
 
-# Names an expression folder or file-name token may carry, lower-cased.
-_LABEL_NAMES = {
-    **{label: label for label in EXPRESSIONS},
-    **{code: label for label, code in EXPRESSION_CODES.items()},
-    "angry": "anger", "disgusted": "disgust", "fearful": "fear", "afraid": "fear",
-    "happy": "happiness", "joy": "happiness", "sad": "sadness", "surprised": "surprise",
-}
 _SUBJECT_DIR = re.compile(r"^subject[\s_-]*0*(\d+)$", re.IGNORECASE)
 _SENTENCE_DIR = re.compile(r"^sentence[\s_-]*0*(\d+)$", re.IGNORECASE)
 # s<subject> <expression> <sentence> [<take>], separators optional: s12_an_1, s_12_an_1, s12_an1, s12_an_1_2.
 _FILE_NAME = re.compile(r"^s[\s_-]*0*(\d+)[\s_-]*([a-z]+?)[\s_-]*0*(\d+)(?:[\s_-]+0*(\d+))?$", re.IGNORECASE)
 _SYSTEM_FILES = {"thumbs.db", "desktop.ini", ".ds_store", "ehthumbs.db"}
 _PATTERN = "s<subject>_<an|di|fe|ha|sa|su>_<sentence>.avi"
-
-
-def _label_of(name: str) -> str | None:
-    return _LABEL_NAMES.get(re.sub(r"[\s_-]+", "", name).lower())
 
 
 def _one(values: list[str], what: str) -> tuple[str | None, str | None]:
@@ -80,7 +69,7 @@ def _read_file(rel: Path) -> tuple[dict[str, str] | None, str]:
             subjects.append(str(int(m.group(1))))
         elif m := _SENTENCE_DIR.match(folder.strip()):
             sentences.append(str(int(m.group(1))))
-        elif label := _label_of(folder):
+        elif label := expression_named(folder):
             labels.append(label)
     subject, err = _one(subjects, "subject")
     label, err2 = _one(labels, "expression")
@@ -91,7 +80,7 @@ def _read_file(rel: Path) -> tuple[dict[str, str] | None, str]:
     if not m:
         return None, f"file name does not follow {_PATTERN}"
     f_subject, token, f_sentence, take = str(int(m.group(1))), m.group(2), str(int(m.group(3))), m.group(4)
-    f_label = _label_of(token)
+    f_label = expression_named(token)
     if f_label is None:
         return None, f"unknown expression code {token!r} in the file name (expected an, di, fe, ha, sa, su)"
     if subject is not None and subject != f_subject:

@@ -12,13 +12,13 @@ from __future__ import annotations
 
 import csv
 import os
-import re
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..atomic import write_atomically
 from ..labels import EXPRESSIONS
+from ..video import is_frame_folder, natural_key
 
 COLUMNS = ("path", "label", "subject")  # required, in this order; extra columns follow
 
@@ -42,12 +42,6 @@ class VideoEntry:
             raise ValueError(f"unknown label {self.label!r}; expected one of {', '.join(EXPRESSIONS)}")
         if not str(self.subject).strip():
             raise ValueError(f"{self.path}: empty subject id")
-
-
-def natural_key(text: str) -> tuple:
-    """Sort key that orders digits as numbers: "s2" < "s10"."""
-    parts = re.split(r"(\d+)", str(text))  # text, digits, text, digits, ..., text
-    return tuple(int(p) if i % 2 else p.lower() for i, p in enumerate(parts))
 
 
 def read_manifest(path: str | os.PathLike, *, check_files: bool = True) -> list[VideoEntry]:
@@ -90,8 +84,9 @@ def read_manifest(path: str | os.PathLike, *, check_files: bool = True) -> list[
             if not video.is_absolute():
                 video = base / video
             video = Path(os.path.normpath(video))
-            if check_files and not video.is_file():
-                raise ManifestError(f"{path}:{line}: video file not found: {video}")
+            if check_files and not (video.is_file() or is_frame_folder(video)):
+                what = "a folder with no image files" if video.is_dir() else "not found"
+                raise ManifestError(f"{path}:{line}: video file or frame folder {what}: {video}")
             if video in seen:
                 raise ManifestError(f"{path}:{line}: duplicate row, {raw_path} is already listed on line {seen[video]}")
             seen[video] = line
