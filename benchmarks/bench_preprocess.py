@@ -4,8 +4,10 @@ Stages (one process, frames held in memory between stages so each is timed alone
 decode, face (BlazeFace + track + aligned crop), flow (Farneback + scaling),
 dynamic image (both streams, per clip), write (the .npz). End to end:
 ``fervid.cache.preprocess`` into an empty cache with 1 and 2 worker processes.
+Then the same frames as frame folders (PNG and JPEG, written from the decoded video)
+beside the video files: decoding and end to end, 1 worker, side by side in one run.
 
-    python benchmarks/bench_preprocess.py [--videos DIR] [--repeat 3] [--json out.json]
+    python benchmarks/bench_preprocess.py [--videos DIR] [--repeat 3] [--json out.json] [--only-sources]
 
 Default videos: the six eNTERFACE'05 fixture clips in ../shared/fixtures/enterface05_s1.
 """
@@ -77,11 +79,45 @@ def end_to_end(videos: list[Path], settings: PreprocessSettings, workers: int) -
         return report.frames / report.seconds
 
 
+def frame_folder_copies(videos: list[Path], root: Path, suffix: str) -> list[Path]:
+    """Each video's decoded frames written as images 1<suffix>, 2<suffix>, ... (JPEG at
+    OpenCV's default quality 95)."""
+    folders = []
+    for video in videos:
+        folder = root / f"{video.stem}_{suffix.lstrip('.')}"
+        folder.mkdir()
+        for i, frame in enumerate(read_video(video)[1]):
+            cv2.imwrite(str(folder / f"{i + 1}{suffix}"), frame)
+        folders.append(folder)
+    return folders
+
+
+def source_rates(videos: list[Path], settings: PreprocessSettings, repeat: int) -> list[dict]:
+    """Decoding and end-to-end frames/s of video files and of the same frames as PNG and
+    JPEG frame folders."""
+    rows = []
+    with tempfile.TemporaryDirectory() as tmp:
+        sources = {"video files": videos,
+                   "png frame folders": frame_folder_copies(videos, Path(tmp), ".png"),
+                   "jpg frame folders": frame_folder_copies(videos, Path(tmp), ".jpg")}
+        for name, items in sources.items():
+            decode = []
+            for _ in range(repeat):
+                t = time.perf_counter()
+                n = sum(1 for item in items for _ in read_video(item)[1])
+                decode.append(n / (time.perf_counter() - t))
+            rate = max(end_to_end(items, settings, 1) for _ in range(repeat))
+            rows.append({"face_size": settings.face_size, "source": name, "decode_frames_per_s": max(decode), "end_to_end_frames_per_s": rate})
+            print(f"face {settings.face_size:>3}  {name:<18}  decode {max(decode):>6.0f} frames/s  end to end, 1 worker {rate:>5.0f} frames/s")
+    return rows
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--videos", default=str(DEFAULT_VIDEOS))
     parser.add_argument("--repeat", type=int, default=3, help="best of this many end-to-end runs")
     parser.add_argument("--json")
+    parser.add_argument("--only-sources", action="store_true", help="only video files vs frame folders")
     args = parser.parse_args()
     videos = find_videos([args.videos])
     if not videos:
@@ -91,7 +127,7 @@ def main() -> None:
     w, h = read_video(videos[0])[0].width, read_video(videos[0])[0].height
     print(f"# {len(videos)} videos from {args.videos}, {w}×{h}; stages in one process, OpenCV 1 thread")
     rows = []
-    for face_size in (32, 112):
+    for face_size in () if args.only_sources else (32, 112):
         settings = PreprocessSettings(face_size=face_size)
         rates, n = stage_rates(videos, settings)
         for stage, rate in rates.items():
@@ -102,6 +138,8 @@ def main() -> None:
             rows.append({"face_size": face_size, "stage": f"end to end, {workers} workers", "frames_per_s": rate})
             print(f"face {face_size:>3}  {'end to end, ' + str(workers) + ' worker' + 's' * (workers > 1):<22}{rate:>9.0f} frames/s  ({n} frames)")
     print("# target (issue 3): end to end ≥ 50 frames/s for 720×576 input on 2 cores")
+    print("# the same frames as video files and as frame folders (issue 17)")
+    rows += source_rates(videos, PreprocessSettings(face_size=32), args.repeat)
     save_json(args.json, rows)
 
 

@@ -321,6 +321,17 @@ def test_cli_predict_and_stream(model_dir, tmp_path, capsys):
     assert main(["predict", str(tmp_path / "missing.avi"), "--model", str(model_dir), "-o", str(tmp_path / "o"), "--no-progress"]) == 1
 
 
+def test_cli_predict_and_stream_a_frame_folder_at_a_given_rate(model_dir, tmp_path, capsys):
+    folder = write_frame_folder(tmp_path / "seq" / "S005_001", face_frames(24, 160, 120))
+    assert main(["predict", str(tmp_path / "seq"), "--model", str(model_dir), "-o", str(tmp_path / "o"),
+                 "--frame-rate", "10", "--no-progress"]) == 0
+    result = json.loads((tmp_path / "o" / "S005_001.json").read_text())
+    assert result["fps"] == 10.0 and result["clips"][1]["start_s"] == pytest.approx(0.8)  # clip 1 starts at frame 8
+    assert main(["stream", str(folder), "--model", str(model_dir), "--frame-rate", "10"]) == 0
+    lines = [json.loads(line) for line in capsys.readouterr().out.splitlines() if line.startswith("{")]
+    assert [c["start_frame"] for c in lines] == [0, 8] and lines[1]["start_s"] == pytest.approx(0.8)
+
+
 def test_stream_into_a_reader_that_stops_early_exits_quietly(model_dir, tmp_path):
     """`fervid stream video | head -1`: the reader closes the pipe after one clip; the
     stream stops without a traceback or an error exit."""
