@@ -5,6 +5,8 @@ purely temporal task (issue 16; written up in docs/stream-learning/README.md).
     python benchmarks/diagnose_streams.py layers data/tune36s7 --set clip_input_gain=1 --set convlstm.skip_init=pytorch --set rgb_clip_reference=none
     python benchmarks/diagnose_streams.py fusion runs/tune36-v2/e/fold0 data/tune36s7
     python benchmarks/diagnose_streams.py toy --task direction --set clip_input_gain=1 --set convlstm.skip_init=pytorch
+    python benchmarks/diagnose_streams.py zero-frame --eps 0.01 0.1 0.3
+    python benchmarks/diagnose_streams.py phases data/tune36s7 runs/tune36-v2/c/fold0 runs/tune36-v2/e/fold0
 
 ``inputs``: per stream and channel, the scale of what the model reads (mean, std, share
 clipped at ±1, share ~0), and for the RGB clip how much of it is the subject's static
@@ -26,6 +28,15 @@ varying (the others held at their means).
 ``toy``: trains one RGB Enhanced ConvLSTM stream and the head on ``fervid.datasets.onset``
 clips (in memory, seconds) and prints training loss, training and held-out-subject
 accuracy and the gradient norm per layer at the first step.
+
+``zero-frame``: for a 4-layer Enhanced ConvLSTM stack on unit-scale random clips, the
+parameters' gradient norm for a clip whose first frame is all zeros (as every RGB clip's,
+minus its first frame, and every flow clip's) divided by that of the same clip with its
+first frame kept, and with the first frame dropped, per GroupNorm eps and seed.
+
+``phases``: held-out clip accuracy of trained folds by the phase of the expression each
+clip covers (from a synthetic set's manifest columns onset, apex, offset): neutral only,
+rising, the apex held only (no motion), falling.
 
 ``--set FIELD=VALUE`` changes one model setting (``FourStreamConfig``; ``convlstm.FIELD``
 for ``ConvLSTMConfig``), so each run answers one question against the defaults.
@@ -230,6 +241,58 @@ def train_toy(args) -> dict:
             "seconds": round(time.perf_counter() - start, 1)}
 
 
+def zero_frame_ratios(eps_values: list[float], seeds: int) -> None:
+    from fervid.models.convlstm import ConvLSTM, ConvLSTMConfig
+
+    print("# gradient norm, clip with an all-zero first frame / the same clip as it was; 4 layers x 8 channels, 16x16, 6 frames")
+    print(f"{'eps':>8}  {'zero first frame, per seed':<44}  first frame dropped, per seed")
+    for eps in eps_values:
+        zero, dropped = [], []
+        for seed in range(seeds):
+            torch.manual_seed(seed)
+            stack = ConvLSTM(2, (16, 16), ConvLSTMConfig(hidden_channels=(8,) * 4, norm_groups=2, norm_eps=eps))
+            clip, direction = torch.randn(4, 6, 2, 16, 16), torch.randn(4, 8, 16, 16)
+
+            def grad_norm(x: torch.Tensor) -> float:
+                stack.zero_grad()
+                out, _ = stack(x)
+                (out[:, -1] * direction).sum().backward()
+                return torch.sqrt(sum(p.grad.square().sum() for p in stack.parameters())).item()
+
+            ordinary = grad_norm(clip)
+            dropped.append(grad_norm(clip[:, 1:]) / ordinary)
+            clip[:, 0] = 0
+            zero.append(grad_norm(clip) / ordinary)
+        print(f"{eps:>8g}  {' '.join(f'{r:5.1f}' for r in zero):<44}  {' '.join(f'{r:5.2f}' for r in dropped)}")
+
+
+PHASES = ("neutral only", "rising", "apex held only", "falling")
+
+
+def clip_phase(onset: int, apex: int, offset: int, start: int, length: int = 16) -> str:
+    end = start + length - 1
+    if end < onset:
+        return "neutral only"
+    if start <= apex:
+        return "rising"
+    return "apex held only" if end <= offset else "falling"
+
+
+def describe_phases(data: Path, fold_dirs: list[Path]) -> None:
+    import csv
+
+    with open(data / "manifest.csv", newline="") as f:
+        course = {(data / r["path"]).as_posix(): tuple(int(r[k]) for k in ("onset", "apex", "offset")) for r in csv.DictReader(f)}
+    print(f"# held-out clip accuracy by the phase each clip covers; {data}")
+    print(f"{'fold':<40}" + "".join(f"{p:>22}" for p in PHASES))
+    for fold_dir in fold_dirs:
+        right: dict[str, list[int]] = {p: [] for p in PHASES}
+        with open(fold_dir / "predictions_clips.csv", newline="") as f:
+            for row in csv.DictReader(f):
+                right[clip_phase(*course[Path(row["video"]).as_posix()], int(row["start_frame"]))].append(int(row["correct"]))
+        print(f"{str(fold_dir):<40}" + "".join(f"{100 * np.mean(v) if v else float('nan'):>12.1f}% of {len(v):>4}" for v in right.values()))
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     commands = parser.add_subparsers(dest="command", required=True)
@@ -249,6 +312,12 @@ def main() -> None:
     p = commands.add_parser("fusion")
     p.add_argument("fold_dir", type=Path, help="a trained fold of a cross-validation run, e.g. runs/x/e/fold0")
     p.add_argument("data", type=Path, help="the preprocessed set it was trained on")
+    p = commands.add_parser("zero-frame")
+    p.add_argument("--eps", type=float, nargs="+", default=[1e-5, 1e-2, 0.1, 0.3])
+    p.add_argument("--seeds", type=int, default=6)
+    p = commands.add_parser("phases")
+    p.add_argument("data", type=Path, help="a synthetic set (its manifest has onset, apex, offset)")
+    p.add_argument("fold_dirs", type=Path, nargs="+")
     p = commands.add_parser("toy")
     p.add_argument("--task", choices=sorted(TASKS), default="direction")
     # Defaults: the learning test of tests/test_fourstream.py.
@@ -277,6 +346,10 @@ def main() -> None:
         describe_gradients(args.data, args.every, args.set, args.seed)
     elif args.command == "fusion":
         describe_fusion(args.fold_dir, args.data)
+    elif args.command == "phases":
+        describe_phases(args.data, args.fold_dirs)
+    elif args.command == "zero-frame":
+        zero_frame_ratios(args.eps, args.seeds)
     else:
         print(json.dumps(train_toy(args)))
 

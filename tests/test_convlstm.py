@@ -182,7 +182,7 @@ def test_zero_first_frame_keeps_gradients_bounded():
 
     ordinary = grad_norm(clip)
     clip[:, 0] = 0
-    assert grad_norm(clip) < 4 * ordinary  # 1e-2: 7-100x
+    assert grad_norm(clip) < 4 * ordinary  # eps 1e-2: 12-54x (diagnose_streams.py zero-frame)
 
 
 def test_conventional_output_is_bounded():

@@ -174,7 +174,7 @@ def test_class_folders_with_and_without_a_subject_pattern(tmp_path, clip_bytes):
     write_frame_folder(root / "surprise" / "p03_seq", face_frames(2, 32, 24))
     put(root, "neutral/p01_take3.mp4", clip_bytes)
     put(root, "Sad/readme.txt", b"hello")
-    scan = class_folders_manifest(root, subject_pattern=r"^(p\d+)_")
+    scan = class_folders_manifest(root, subject_pattern=r"/(p\d+)_")
     got = {Path(e.path).name: (e.label, e.subject) for e in scan.entries}
     assert got == {"p01_take1.mp4": ("happiness", "p01"), "p02_take1.mp4": ("happiness", "p02"),
                    "p01_take2.avi": ("sadness", "p01"), "p03_seq": ("surprise", "p03")}
@@ -183,6 +183,18 @@ def test_class_folders_with_and_without_a_subject_pattern(tmp_path, clip_bytes):
     assert len({e.subject for e in alone.entries}) == 4 and "not subject-independent" in alone.notes[0]
     with pytest.raises(ValueError, match="needs a group"):
         class_folders_manifest(root, subject_pattern=r"p\d+")
+
+
+def test_class_folders_read_oulu_casia(tmp_path):
+    """Oulu-CASIA: OriginalImg/VL/Strong/P001/Anger/000.jpeg: the frame folder names the
+    class, the subject is a folder above it."""
+    root = tmp_path / "Oulu-CASIA"
+    for subject, label in [("P001", "Anger"), ("P001", "Happiness"), ("P012", "Surprise"), ("P012", "Neutral")]:
+        write_frame_folder(root / "OriginalImg" / "VL" / "Strong" / subject / label, face_frames(2, 32, 24),
+                           names=["000.jpeg", "001.jpeg"])
+    scan = class_folders_manifest(root, subject_pattern=r"/(P\d{3})/")
+    assert sorted((e.subject, e.label) for e in scan.entries) == [("P001", "anger"), ("P001", "happiness"), ("P012", "surprise")]
+    assert reasons(scan)["class folder 'Neutral' is not one of the six expressions"] == 1
 
 
 def test_cli_writes_the_manifest_and_summary_reports_the_skipped(tmp_path, clip_bytes, capsys):

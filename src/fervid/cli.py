@@ -41,7 +41,8 @@ def _add_layout_args(p: argparse.ArgumentParser, layout: str | None) -> None:
                        help="DFEW: which copy of the clips (default: the first present, in this order)")
     if layout in ("folders", None):
         p.add_argument("--subject-pattern", help="folders: a regular expression whose first group, searched in "
-                                                 "each video's name, is its subject (default: every video its own)")
+                                                 "each video's path below ROOT, is its subject, e.g. '/(P\\d+)/' "
+                                                 "(default: every video its own)")
 
 
 def _layout_scan(layout: str, root: str, args: argparse.Namespace):

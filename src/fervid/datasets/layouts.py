@@ -45,10 +45,12 @@ Train and tests on Val, the challenge's protocol. The same clip name can occur i
 splits; the folders also hold .zip and .xml files, skipped.
 
 Any other set, one folder per class: ``ROOT/<class>/<video or frame folder>``, class
-names as eNTERFACE'05's reader knows them (anger, angry, an, happy, ...). Subjects come
-from a regular expression on the item's name (``subject_pattern``, its first group); with
-none, every video is its own subject and the split is by video, not by person: the
-report says so.
+names as ``labels.expression_named`` knows them (anger, angry, an, happy, ...); a frame
+folder may itself be the class folder, as in Oulu-CASIA's
+``OriginalImg/VL/Strong/P001/Anger/000.jpeg``. Subjects come from a regular expression
+searched in the item's path below ROOT (``subject_pattern``, its first group: ``/(P\\d+)/``
+for Oulu-CASIA); with none, every video is its own subject and the split is by video,
+not by person: the report says so.
 """
 
 from __future__ import annotations
@@ -328,8 +330,9 @@ def afew_manifest(root: str | os.PathLike) -> LayoutScan:
 
 def class_folders_manifest(root: str | os.PathLike, subject_pattern: str | None = None) -> LayoutScan:
     """``ROOT/<class>/<video file or frame folder>`` (deeper items too: the class is the
-    nearest folder above an item that names one). ``subject_pattern``: a regular
-    expression whose first group, searched in the item's name, is its subject."""
+    nearest folder, from the item up, that names one; a frame folder may name it itself).
+    ``subject_pattern``: a regular expression whose first group, searched in the item's
+    path below ROOT, is its subject."""
     root = _need_folder(root)
     pattern = re.compile(subject_pattern) if subject_pattern else None
     if pattern is not None and pattern.groups < 1:
@@ -340,18 +343,19 @@ def class_folders_manifest(root: str | os.PathLike, subject_pattern: str | None 
     items = [p for p in root.rglob("*") if not any(part.startswith(".") for part in p.relative_to(root).parts)
              and ((p.is_file() and p.suffix.lower() in VIDEO_SUFFIXES) or (p.is_dir() and is_frame_folder(p)))]
     for path in sorted(items, key=lambda p: natural_key(p.relative_to(root).as_posix())):
-        classes = [expression_named(part) for part in path.relative_to(root).parts[:-1]]
-        known = [c for c in classes if c is not None]
+        rel = path.relative_to(root)
+        folders = rel.parts if path.is_dir() else rel.parts[:-1]
+        known = [c for c in map(expression_named, folders) if c is not None]
         if not known:
-            first = path.relative_to(root).parts[0] if len(path.relative_to(root).parts) > 1 else "(root)"
-            scan.skip(path, f"class folder {first!r} is not one of the six expressions")
+            name = folders[-1] if folders else "(root)"
+            scan.skip(path, f"class folder {name!r} is not one of the six expressions")
             continue
         if pattern is None:
-            subject = path.relative_to(root).as_posix()
+            subject = rel.as_posix()
         else:
-            m = pattern.search(path.name)
+            m = pattern.search(rel.as_posix())
             if not m:
-                scan.skip(path, f"subject pattern {subject_pattern!r} does not match the name")
+                scan.skip(path, f"subject pattern {subject_pattern!r} does not match the path")
                 continue
             subject = m.group(1)
         scan.entries.append(VideoEntry(path, known[-1], subject))
