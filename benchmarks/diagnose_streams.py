@@ -7,6 +7,7 @@ purely temporal task (issue 16; written up in docs/stream-learning/README.md).
     python benchmarks/diagnose_streams.py toy --task direction --set clip_input_gain=1 --set convlstm.skip_init=pytorch
     python benchmarks/diagnose_streams.py zero-frame --eps 0.01 0.1 0.3
     python benchmarks/diagnose_streams.py phases data/tune36s7 runs/tune36-v2/c/fold0 runs/tune36-v2/e/fold0
+    python benchmarks/diagnose_streams.py clip-floor data/tune36s7 --k 3 --fold 0
 
 ``inputs``: per stream and channel, the scale of what the model reads (mean, std, share
 clipped at ±1, share ~0), and for the RGB clip how much of it is the subject's static
@@ -37,6 +38,11 @@ first frame kept, and with the first frame dropped, per GroupNorm eps and seed.
 ``phases``: held-out clip accuracy of trained folds by the phase of the expression each
 clip covers (from a synthetic set's manifest columns onset, apex, offset): neutral only,
 rising, the apex held only (no motion), falling.
+
+``clip-floor``: the temporal linear floor (``baselines.temporal_features``) computed per
+16-frame clip, as the network sees the video, instead of once per whole video: fitted on
+a fold's training clips, tested per held-out clip and per video (clip log-probabilities
+summed), beside the per-video floor on the same fold.
 
 ``--set FIELD=VALUE`` changes one model setting (``FourStreamConfig``; ``convlstm.FIELD``
 for ``ConvLSTMConfig``), so each run answers one question against the defaults.
@@ -293,6 +299,46 @@ def describe_phases(data: Path, fold_dirs: list[Path]) -> None:
         print(f"{str(fold_dir):<40}" + "".join(f"{100 * np.mean(v) if v else float('nan'):>12.1f}% of {len(v):>4}" for v in right.values()))
 
 
+def clip_floor(data: Path, k: int, fold: int) -> None:
+    from fervid.baselines import fit_softmax, grey_crops, linear_floors, log_prob, temporal_features
+    from fervid.datasets import fold_split
+
+    cache = PreprocessCache(data / "cache", PreprocessSettings())
+    train, test = fold_split([e for e in read_manifest(data / "manifest.csv") if cache.has(e.path)], k, fold)
+
+    def videos(entries):
+        out = []
+        for e in entries:
+            arrays = cache.load(e.path, names=("rgb", "fps", "n_frames", "clip_starts"))
+            out.append((arrays["rgb"][: int(arrays["n_frames"])], float(arrays["fps"]), EXPRESSIONS.index(e.label),
+                        arrays["clip_starts"]))
+        return out
+
+    def clip_features(video_list):
+        x, y, owner = [], [], []
+        for i, (rgb, fps, label, starts) in enumerate(video_list):
+            crops = grey_crops(rgb)
+            for start in starts:
+                window = crops[start:start + cache.settings.clip_len]
+                if len(window) < cache.settings.clip_len:  # a short video's clip: padded with its last frame, as the network's
+                    window = np.concatenate([window, np.repeat(window[-1:], cache.settings.clip_len - len(window), 0)])
+                x.append(temporal_features(window, fps))
+                y.append(label)
+                owner.append(i)
+        return np.stack(x), np.array(y), np.array(owner)
+
+    train_videos, test_videos = videos(train), videos(test)
+    x_train, y_train, _ = clip_features(train_videos)
+    x_test, y_test, owner = clip_features(test_videos)
+    lp = log_prob(fit_softmax(x_train, y_train, len(EXPRESSIONS)), x_test)
+    video_pred = np.array([lp[owner == i].sum(0).argmax() for i in range(len(test_videos))])
+    video_true = np.array([v[2] for v in test_videos])
+    whole = linear_floors([v[:3] for v in train_videos], [v[:3] for v in test_videos])
+    print(f"# {data}, fold {fold} of {k}: {len(x_train)} training clips, {len(x_test)} held-out clips of {len(test_videos)} videos")
+    print(f"temporal floor per 16-frame clip: clip acc. {np.mean(lp.argmax(1) == y_test):.3f}, video acc. {np.mean(video_pred == video_true):.3f}")
+    print(f"temporal floor per whole video:   video acc. {whole['temporal_video']:.3f} (static: {whole['static_video']:.3f})")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     commands = parser.add_subparsers(dest="command", required=True)
@@ -318,6 +364,10 @@ def main() -> None:
     p = commands.add_parser("phases")
     p.add_argument("data", type=Path, help="a synthetic set (its manifest has onset, apex, offset)")
     p.add_argument("fold_dirs", type=Path, nargs="+")
+    p = commands.add_parser("clip-floor")
+    p.add_argument("data", type=Path)
+    p.add_argument("--k", type=int, default=3)
+    p.add_argument("--fold", type=int, default=0)
     p = commands.add_parser("toy")
     p.add_argument("--task", choices=sorted(TASKS), default="direction")
     # Defaults: the learning test of tests/test_fourstream.py.
@@ -346,6 +396,8 @@ def main() -> None:
         describe_gradients(args.data, args.every, args.set, args.seed)
     elif args.command == "fusion":
         describe_fusion(args.fold_dir, args.data)
+    elif args.command == "clip-floor":
+        clip_floor(args.data, args.k, args.fold)
     elif args.command == "phases":
         describe_phases(args.data, args.fold_dirs)
     elif args.command == "zero-frame":
