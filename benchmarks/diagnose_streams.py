@@ -123,16 +123,26 @@ def eta_squared(features: np.ndarray, groups: np.ndarray) -> float:
 
 
 @torch.no_grad()
-def describe_layers(data: Path, every: int, overrides: list[str], seed: int) -> None:
+def describe_layers(data: Path, every: int, overrides: list[str], seed: int, trained: Path | None = None,
+                    untrained: bool = False) -> None:
     clips, subjects, labels = load_clips(data, every)
     torch.manual_seed(seed)
-    config = model_config("c", overrides)
-    model = FourStreamNet(config)
+    if trained is not None:  # a trained fold: its streams as trained, on its held-out subjects' clips only
+        model, _ = load_model(trained / "model.safetensors")
+        if untrained:  # the same configuration as initialised (seed), on the same clips
+            model = FourStreamNet(model.config)
+        held_out = np.isin(subjects, json.loads((trained / "split.json").read_text())["test_subjects"])
+        clips = {name: x[torch.as_tensor(held_out)] for name, x in clips.items()}
+        subjects, labels = subjects[held_out], labels[held_out]
+        overrides = [f"{'initialised as' if untrained else 'trained'}: {trained}, held-out clips"]
+    else:
+        model = FourStreamNet(model_config("c", overrides))
+    model.eval()
     chance = lambda groups: (len(set(groups)) - 1) / (len(groups) - 1)  # noqa: E731  η² of random features
     print(f"# {data}: {len(subjects)} clips; {' '.join(overrides) or 'defaults'}; "
           f"η² of features unrelated to them: subject {chance(subjects):.2f}, expression {chance(labels):.2f}")
     print("stream     layer  var W_xs*x  var o*tanh(c)  var h_(t-2)  cos(h_T, h_first)  η² subject  η² expression")
-    for name in CLIP_STREAMS:
+    for name in (n for n in CLIP_STREAMS if n in model.streams):
         stream = model.streams[name]
         x = stream.prepare(clips[name])
         batch, frames = x.shape[:2]
@@ -347,6 +357,8 @@ def main() -> None:
     p.add_argument("--every", type=int, default=1, help="every n-th video of the manifest")
     p = commands.add_parser("layers")
     p.add_argument("data", type=Path)
+    p.add_argument("--model", type=Path, help="a trained fold (runs/x/c/fold0): measure it on its held-out subjects' clips")
+    p.add_argument("--untrained", action="store_true", help="with --model: its configuration freshly initialised, same clips")
     p.add_argument("--every", type=int, default=5)
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--set", action="append", default=[], metavar="FIELD=VALUE")
@@ -391,7 +403,8 @@ def main() -> None:
         for data in args.data:
             describe_inputs(data, args.every)
     elif args.command == "layers":
-        describe_layers(args.data, args.every, args.set, args.seed)
+        with torch.no_grad():
+            describe_layers(args.data, args.every, args.set, args.seed, args.model, args.untrained)
     elif args.command == "gradients":
         describe_gradients(args.data, args.every, args.set, args.seed)
     elif args.command == "fusion":
