@@ -42,7 +42,7 @@ def video_key(path: str | os.PathLike) -> str:
     redoes it)."""
     path = Path(path).resolve()
     if path.is_dir():
-        stamp = "\0".join(f"{p.name}\0{p.stat().st_size}\0{p.stat().st_mtime_ns}" for p in frame_files(path))
+        stamp = "\0".join(f"{p.name}\0{st.st_size}\0{st.st_mtime_ns}" for p in frame_files(path) for st in [p.stat()])
     else:
         stat = path.stat()
         stamp = f"{stat.st_size}\0{stat.st_mtime_ns}"

@@ -24,7 +24,6 @@ face, or that starts before the first face was found, gets no prediction
 from __future__ import annotations
 
 import dataclasses
-
 import os
 import threading
 import time
@@ -407,10 +406,10 @@ class StreamingPredictor:
             self.windows.append(i)
             if self._batched(i):  # before the first face: "no face", no state
                 self.state = {name: _add_zero_row(state) for name, state in self.state.items()}
-            if self._batched(i) and self.subtracts_first:
-                first = clip_inputs({"rgb": rgb[None], "clip_starts": np.array([0])}, 0, 1, ("rgb_clip",))["rgb_clip"]  # (1, 3, S, S)
-                first = first.to(self.predictor.device)
-                self.first_frames = first if self.first_frames is None else torch.cat([self.first_frames, first])
+                if self.subtracts_first:
+                    first = clip_inputs({"rgb": rgb[None], "clip_starts": np.array([0])}, 0, 1, ("rgb_clip",))["rgb_clip"]  # (1, 3, S, S)
+                    first = first.to(self.predictor.device)
+                    self.first_frames = first if self.first_frames is None else torch.cat([self.first_frames, first])
         self.frame += 1
         self.pending += 1
         if self.pending == self.frames_per_step:  # windows open and end on step boundaries: it divides the stride

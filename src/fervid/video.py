@@ -49,16 +49,28 @@ class VideoInfo:
     fps_from_file: bool = True
 
 
+def _is_image(path: Path) -> bool:
+    return path.suffix.lower() in IMAGE_SUFFIXES and path.is_file()
+
+
 def frame_files(folder: str | os.PathLike) -> list[Path]:
     """The image files of a frame folder, in natural order (not recursive)."""
-    return sorted((p for p in Path(folder).iterdir() if p.suffix.lower() in IMAGE_SUFFIXES and p.is_file()),
-                  key=lambda p: natural_key(p.name))
+    return sorted(filter(_is_image, Path(folder).iterdir()), key=lambda p: natural_key(p.name))
 
 
 def is_frame_folder(path: str | os.PathLike) -> bool:
     """A folder holding at least one image file directly."""
     path = Path(path)
-    return path.is_dir() and any(p.suffix.lower() in IMAGE_SUFFIXES and p.is_file() for p in path.iterdir())
+    return path.is_dir() and any(map(_is_image, path.iterdir()))
+
+
+def _to_bgr(frame: np.ndarray) -> np.ndarray:
+    """Grey -> three equal channels; BGRA -> BGR; BGR as it is."""
+    if frame.ndim == 2:
+        return cv2.cvtColor(frame, cv2.COLOR_GRAY2BGR)
+    if frame.shape[2] == 4:
+        return cv2.cvtColor(frame, cv2.COLOR_BGRA2BGR)
+    return frame
 
 
 def _read_image(path: Path, folder: Path) -> np.ndarray:
@@ -75,11 +87,7 @@ def _read_image(path: Path, folder: Path) -> np.ndarray:
         image = (image >> 8).astype(np.uint8)
     elif image.dtype != np.uint8:
         raise VideoError(f"{folder}: frame {path.name} has {image.dtype} pixels; expected 8- or 16-bit images")
-    if image.ndim == 2:
-        image = cv2.cvtColor(image, cv2.COLOR_GRAY2BGR)
-    elif image.shape[2] == 4:
-        image = cv2.cvtColor(image, cv2.COLOR_BGRA2BGR)
-    return image
+    return _to_bgr(image)
 
 
 def _open_frame_folder(folder: Path, fps: float | None) -> tuple[VideoInfo, Iterator[np.ndarray]]:
@@ -152,11 +160,7 @@ def iter_frames(capture: cv2.VideoCapture) -> Iterator[np.ndarray]:
             ok, frame = capture.read()
             if not ok or frame is None:
                 return
-            if frame.ndim == 2:
-                frame = cv2.cvtColor(frame, cv2.COLOR_GRAY2BGR)
-            elif frame.shape[2] == 4:
-                frame = cv2.cvtColor(frame, cv2.COLOR_BGRA2BGR)
-            yield frame
+            yield _to_bgr(frame)
     finally:
         capture.release()
 
