@@ -50,8 +50,10 @@ class FourStreamConfig:
     # was 0.1, chosen when the ConvLSTM streams learned nothing and their random features
     # drowned the ResNet half; once they learned, 0.1 left them a quarter of the ResNet
     # streams' scale, and in (e) the head leaned on the RGB dynamic image (a stream that
-    # memorises subjects): (e) 31.9% held-out video accuracy against (c)'s 40.3%; the
-    # measurement with 0.25 is in docs/stream-learning. The same idea as zero-initialising
+    # memorises subjects): (e) 31.9% held-out video accuracy against (c)'s 40.3%. With 0.25
+    # the head reads the ConvLSTM streams as much as the RGB dynamic image; held-out
+    # accuracy did not move ((c) 37.5% at 8 epochs with 0.1 and with 0.25; docs/stream-learning,
+    # sections 7-8). The same idea as zero-initialising
     # the last BatchNorm of a residual branch (Goyal et al. 2017), short of zero.
     clip_stream_scale: float = 0.25
     # open (input normalisation; the paper says nothing): what the RGB ConvLSTM stream reads.
