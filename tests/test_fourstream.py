@@ -75,6 +75,34 @@ def test_features_are_the_sum_of_the_streams():
         torch.testing.assert_close(model.forward_features(inputs), total)
 
 
+def test_stream_dropout_drops_whole_streams_per_clip_in_training_only():
+    torch.manual_seed(0)
+    config = dataclasses.replace(build_config("small", "e"), stream_dropout=0.5)
+    model = FourStreamNet(config)
+    inputs = random_inputs(model, batch=3)
+    def each_stream():
+        return torch.stack([stream(inputs[name]) for name, stream in model.streams.items()])  # (4, 3, Ch, S, S)
+
+    with torch.no_grad():
+        model.eval()
+        torch.testing.assert_close(model.forward_features(inputs), each_stream().sum(0))  # evaluation: every stream
+        model.train()  # (BatchNorm: batch statistics, so the streams' outputs are recomputed)
+        each = each_stream()
+        torch.manual_seed(1)
+        mask = model._stream_mask(each)
+        torch.manual_seed(1)
+        torch.testing.assert_close(model.forward_features(inputs), (each * mask).sum(0))
+    # the mask: whole streams per clip, kept ones scaled by 1/(1-p), never a clip with none
+    torch.manual_seed(2)
+    mask = model._stream_mask(torch.zeros(4, 2000, 1, 1, 1)).flatten(1)
+    assert set(mask.unique().tolist()) == {0.0, 2.0}
+    assert (mask > 0).any(0).all()
+    kept = (mask > 0).float().mean().item()
+    assert 0.5 < kept < 0.55  # 1 - p, plus the clips (1/16) given one stream back
+    with pytest.raises(ValueError, match="stream_dropout"):
+        dataclasses.replace(config, stream_dropout=1.0)
+
+
 def test_missing_stream_input_is_named():
     model = FourStreamNet(build_config("small", "e"))
     inputs = random_inputs(model, batch=1)

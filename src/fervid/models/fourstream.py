@@ -83,6 +83,13 @@ class FourStreamConfig:
     # 21% held-out video accuracy average-pooled to 4×4, 33% max-pooled (its + and -
     # parts) and 40% from the pooled |change| (tuning set, fold 0; chance 16.7%).
     clip_pool: str = "max"
+    # not in the paper (a training regulariser, like dropout; 0 is the paper's network):
+    # in training, each stream's feature map is dropped for each clip with this
+    # probability (a clip keeps at least one stream) and the kept ones scaled by 1/(1-p),
+    # so the head cannot lean on one stream alone (in (e) it leaned on the RGB dynamic
+    # image, which memorises training subjects; docs/stream-learning, section 9).
+    # Evaluation and streaming read every stream, as the paper's network does.
+    stream_dropout: float = 0.0
     num_classes: int = len(EXPRESSIONS)
 
     def __post_init__(self) -> None:
@@ -93,6 +100,8 @@ class FourStreamConfig:
             raise ValueError(f"clip_pool must be one of {CLIP_POOLS}, got {self.clip_pool!r}")
         if self.rgb_clip_reference not in CLIP_REFERENCES:
             raise ValueError(f"rgb_clip_reference must be one of {CLIP_REFERENCES}, got {self.rgb_clip_reference!r}")
+        if not 0.0 <= self.stream_dropout < 1.0:
+            raise ValueError(f"stream_dropout is a probability in [0, 1), got {self.stream_dropout}")
         if len(self.fc_channels) != 2:
             raise ValueError(f"the paper's head has three FC layers: give two hidden widths, got {self.fc_channels}")
 
@@ -237,8 +246,20 @@ class FourStreamNet(nn.Module):
         missing = [name for name in self.streams if name not in inputs]
         if missing:
             raise KeyError(f"inputs lack the stream(s) {missing}; this model reads {list(self.streams)}")
-        features = [stream(inputs[name]) for name, stream in self.streams.items()]
-        return torch.stack(features).sum(0)
+        features = torch.stack([stream(inputs[name]) for name, stream in self.streams.items()])  # (N, B, Ch, S, S)
+        if self.training and self.config.stream_dropout > 0 and len(self.streams) > 1:
+            features = features * self._stream_mask(features)
+        return features.sum(0)
+
+    def _stream_mask(self, features: Tensor) -> Tensor:
+        """(N, B, 1, 1, 1): per clip, 0 for a dropped stream, 1/(1-p) for a kept one; a clip
+        whose streams all drew "drop" keeps one of them, chosen at random."""
+        p = self.config.stream_dropout
+        n, b = features.shape[:2]
+        keep = torch.rand(n, b, device=features.device) >= p
+        rescue = torch.randint(n, (b,), device=features.device)
+        keep |= ~keep.any(0) & (torch.arange(n, device=features.device)[:, None] == rescue)
+        return (keep.to(features.dtype) / (1.0 - p)).view(n, b, 1, 1, 1)
 
     def forward(self, inputs: Mapping[str, Tensor]) -> Tensor:
         return self.head(self.forward_features(inputs))
