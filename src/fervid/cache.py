@@ -172,7 +172,7 @@ def preprocess(
     cache_root: str | os.PathLike,
     settings: PreprocessSettings = PreprocessSettings(),
     workers: int = 1,
-    progress: bool = True,
+    progress: bool | None = None,
 ) -> PreprocessReport:
     """Preprocess every video not yet in the cache; failures are recorded and reported,
     never fatal to the rest. Returns a ``PreprocessReport``."""

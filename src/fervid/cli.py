@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import os
 import sys
 from pathlib import Path
@@ -28,6 +29,17 @@ def _folds(text: str) -> list[int]:
 
 def _add_precision_arg(p: argparse.ArgumentParser, default: str = "auto") -> None:
     p.add_argument("--precision", choices=PRECISIONS, default=default, help="auto: bfloat16 where the device runs it natively")
+
+
+def _add_progress_args(p: argparse.ArgumentParser) -> None:
+    group = p.add_mutually_exclusive_group()
+    group.add_argument("--progress", action="store_true", help="progress bars even when stderr is not a terminal")
+    group.add_argument("--no-progress", action="store_true", help="no progress output")
+
+
+def _progress(args: argparse.Namespace) -> bool | None:
+    """fervid.progress's three values: bars on a terminal (None), forced (True), none (False)."""
+    return True if args.progress else False if args.no_progress else None
 
 
 def _add_frame_rate_arg(p: argparse.ArgumentParser) -> None:
@@ -73,6 +85,8 @@ def _add_training_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--clips-per-video", type=int, default=None, help="clips drawn per video and epoch (default: all)")
     p.add_argument("--mirror", type=float, default=d.mirror,
                    help="probability of mirroring a training clip left-right (flow dx negated); not in the paper")
+    p.add_argument("--stream-dropout", type=float, default=0.0,
+                   help="probability of dropping a stream's features for a training clip (FourStreamConfig.stream_dropout); not in the paper")
     _add_precision_arg(p, d.precision)
     p.add_argument("--compile", action="store_true", help="torch.compile the model")
     p.add_argument("--device", default=d.device)
@@ -82,17 +96,22 @@ def _add_training_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--dynamic", choices=["rank", "mean"], default="rank", help="dynamic image method")
     p.add_argument("--openface-dir", help="use OpenFace 2.0 output (<stem>.csv, <stem>_aligned/) from this folder")
     _add_frame_rate_arg(p)
-    p.add_argument("--no-progress", action="store_true")
+    _add_progress_args(p)
 
 
-def main(argv: list[str] | None = None) -> int:
+def build_parser() -> argparse.ArgumentParser:
+    """Every subcommand and flag (tests parse the commands the README shows with it)."""
+    from . import __version__
+
     parser = argparse.ArgumentParser(prog="fervid", description="Facial expression recognition from video (Enhanced ConvLSTM).")
+    parser.add_argument("--version", action="version", version=f"fervid {__version__}")
     commands = parser.add_subparsers(dest="command", required=True)
 
     p = commands.add_parser("demo", help="the main job: synthetic set -> preprocess -> reduced cross-validation -> report")
     p.add_argument("--out", default="runs/demo")
     p.add_argument("--data", default="data/synth-demo")
     p.add_argument("--workers", type=int, default=2)
+    _add_progress_args(p)
 
     p = commands.add_parser("info", help="parameter counts, and one training step on random clips, saved and reloaded")
     p.add_argument("--preset", choices=sorted(PRESETS), default="small")
@@ -135,7 +154,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--cache", default="data/cache", help="cache root folder")
     p.add_argument("--workers", type=int, default=1)
     _add_frame_rate_arg(p)
-    p.add_argument("--no-progress", action="store_true")
+    _add_progress_args(p)
 
     p = commands.add_parser("crossval", help="leave-one-subject-group-out cross-validation of configurations (a)-(e)")
     _add_training_args(p)
@@ -155,7 +174,7 @@ def main(argv: list[str] | None = None) -> int:
     _add_frame_rate_arg(p)
     p.add_argument("--device", default="cpu")
     _add_precision_arg(p)
-    p.add_argument("--no-progress", action="store_true")
+    _add_progress_args(p)
 
     p = commands.add_parser("stream", help="frame-by-frame prediction from a file or a camera, printed as JSON lines")
     source = p.add_mutually_exclusive_group(required=True)
@@ -168,8 +187,11 @@ def main(argv: list[str] | None = None) -> int:
                    help="the ConvLSTM streams step this many frames at a time (a divisor of 8); the same "
                         "predictions at the same frames: 8 is fastest, 1 spreads the model's work evenly over frames")
     _add_precision_arg(p)
+    return parser
 
-    args = parser.parse_args(argv)
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
     try:
         return _run(args)
     except BrokenPipeError:  # the reader went away (`fervid stream ... | head`): stop quietly, as Unix tools do
@@ -184,7 +206,7 @@ def _run(args: argparse.Namespace) -> int:
     if args.command == "demo":
         from .demo import main_job
 
-        main_job(out=args.out, data=args.data, workers=args.workers)
+        main_job(out=args.out, data=args.data, workers=args.workers, progress=_progress(args))
     elif args.command == "info":
         from .demo import model_info
 
@@ -200,7 +222,7 @@ def _run(args: argparse.Namespace) -> int:
 
         print(f"predicting on {args.device} in {describe(args.precision, args.device)}", file=sys.stderr)
         results, failed = predict_videos(find_videos(args.videos), args.model, args.out, annotate=args.annotate,
-                                         progress=not args.no_progress, device=args.device, precision=args.precision,
+                                         progress=_progress(args), device=args.device, precision=args.precision,
                                          frame_folder_fps=args.frame_rate)
         for r in results:
             print(f"{r.video}: {r.label} ({len(r.clips)} clips) -> {args.out}/{Path(r.video).stem}.json")
@@ -235,9 +257,11 @@ def _run(args: argparse.Namespace) -> int:
         settings = PreprocessSettings(face_size=PRESETS[args.preset].face_size, dynamic=args.dynamic,
                                       face_source="openface" if args.openface_dir else "blazeface", openface_dir=args.openface_dir,
                                       frame_folder_fps=args.frame_rate)
-        summary = crossval(args.manifest, args.out, preset=args.preset, ablations=configs, k=args.k, folds=folds,
+        model_config = (dataclasses.replace(PRESETS[args.preset], stream_dropout=args.stream_dropout)
+                        if args.stream_dropout else args.preset)  # a preset's name when nothing is changed
+        summary = crossval(args.manifest, args.out, preset=model_config, ablations=configs, k=args.k, folds=folds,
                            train_config=config, cache_root=args.cache, workers=args.workers,
-                           progress=not args.no_progress, preprocess_settings=settings)
+                           progress=_progress(args), preprocess_settings=settings)
         print(f"report: {args.out}/report.md")
         if summary["excluded_videos"]:  # the run went on without them; the exit status says it was not whole
             print(f"{len(summary['excluded_videos'])} video(s) failed preprocessing and were left out "
@@ -305,7 +329,7 @@ def _preprocess(args: argparse.Namespace) -> int:
     if not videos:
         print(f"fervid preprocess: no videos found in {args.inputs}", file=sys.stderr)
         return 2
-    report = preprocess(videos, args.cache, settings, workers=args.workers, progress=not args.no_progress)
+    report = preprocess(videos, args.cache, settings, workers=args.workers, progress=_progress(args))
     print(report.summary())
     return 0 if report.ok else 1
 

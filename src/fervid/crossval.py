@@ -50,6 +50,7 @@ from .labels import EXPRESSIONS
 from .metrics import bootstrap_interval, mcnemar, video_probabilities
 from .models.fourstream import ABLATIONS, PRESETS, FourStreamConfig, with_ablation
 from .precision import describe
+from .progress import wanted
 from .preprocess import PreprocessSettings
 from .report import plot_confusions, plot_curves
 from .train import Distributed, TrainConfig, resolve_device, settings_fingerprint, train
@@ -74,7 +75,7 @@ def run_fold(
     base_config: FourStreamConfig,
     train_config: TrainConfig,
     out: Path,
-    progress: bool = True,
+    progress: bool | None = None,
 ) -> dict:
     """Train configuration ``ablation`` on every group but ``fold``, test on ``fold``."""
     fold_dir = out / ablation / f"fold{fold}"
@@ -101,7 +102,7 @@ def run_fold(
         return ClipSet(videos, load, cache.settings.clip_len, streams, counts)
 
     train_clips, test_clips = clip_set(train_entries), clip_set(test_entries)
-    if progress:
+    if wanted(progress):
         print(
             f"({ablation}) fold {fold}: train {len(train_clips)} clips / {len(train_entries)} videos / "
             f"{len(train_subjects)} subjects, test {len(test_clips)} clips / {len(test_entries)} videos",
@@ -279,7 +280,7 @@ def _markdown(summary: dict, out: Path) -> str:
     return "\n".join(lines)
 
 
-def _preprocess_once(videos: list, cache_root, settings: PreprocessSettings, workers: int, progress: bool,
+def _preprocess_once(videos: list, cache_root, settings: PreprocessSettings, workers: int, progress: bool | None,
                     ddp: Distributed) -> dict[str, str]:
     """Preprocess (cached) and return the videos that failed, with why. Under torchrun only
     rank 0 preprocesses; the other ranks wait for it (on a side group whose timeout allows
@@ -289,7 +290,7 @@ def _preprocess_once(videos: list, cache_root, settings: PreprocessSettings, wor
     failed: list = [None]
     if ddp.main:
         report = preprocess(videos, cache_root, settings, workers=workers, progress=progress)
-        if progress or report.failed:
+        if wanted(progress) or report.failed:
             print(report.summary(), file=sys.stderr)
         failed = [report.failed]
     if ddp.active:
@@ -308,7 +309,7 @@ def crossval(
     train_config: TrainConfig = TrainConfig(),
     cache_root: str | os.PathLike = "data/cache",
     workers: int = 1,
-    progress: bool = True,
+    progress: bool | None = None,
     preprocess_settings: PreprocessSettings | None = None,
 ) -> dict:
     """Preprocess (cached), then train and test every configuration on every fold

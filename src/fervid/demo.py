@@ -89,7 +89,8 @@ DEMO_OPTIMIZER = "adamw"
 DEMO_LR = 1e-3
 
 
-def main_job(out: str | Path = "runs/demo", data: str | Path = "data/synth-demo", workers: int = 2) -> dict:
+def main_job(out: str | Path = "runs/demo", data: str | Path = "data/synth-demo", workers: int = 2,
+             progress: bool | None = None) -> dict:
     """Generate (once) a synthetic set, preprocess it (cached), cross-validate, report."""
     from .crossval import crossval
     from .datasets import generate_synthetic
@@ -102,7 +103,7 @@ def main_job(out: str | Path = "runs/demo", data: str | Path = "data/synth-demo"
     config = TrainConfig(epochs=DEMO_EPOCHS, batch_size=8, lr=DEMO_LR, optimizer=DEMO_OPTIMIZER,
                          clips_per_video=DEMO_CLIPS_PER_VIDEO, precision="auto")
     summary = crossval(manifest, out, preset="small", ablations=DEMO_CONFIGS, k=DEMO_GROUPS, train_config=config,
-                       cache_root=Path(data) / "cache", workers=workers)
+                       cache_root=Path(data) / "cache", workers=workers, progress=progress)
     seconds = time.perf_counter() - start
     print((Path(out) / "report.md").read_text())
     print(f"main job: {seconds / 60:.1f} min on {torch.get_num_threads()} threads; report {Path(out) / 'report.md'}")

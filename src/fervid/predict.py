@@ -231,7 +231,7 @@ def predict_video(
     return result
 
 
-def predict_videos(videos: Iterable[str | os.PathLike], model, out_dir, annotate: bool = False, progress: bool = True,
+def predict_videos(videos: Iterable[str | os.PathLike], model, out_dir, annotate: bool = False, progress: bool | None = None,
                    device: str = "cpu", precision: str = "auto",
                    frame_folder_fps: float | None = None) -> tuple[list[VideoPrediction], dict[str, str]]:
     """Several videos (files or frame folders); a bad one is reported (path -> reason) and

@@ -21,6 +21,19 @@ def _pyplot():
     return plt
 
 
+def drawable(text: str) -> str:
+    """``text`` with each character the plot's font has no glyph for written as its Python
+    escape (a video named in Japanese gets ``\\u6012...`` in its title instead of empty
+    boxes and one matplotlib warning per missing glyph; the JSON and CSV keep the name)."""
+    if text.isascii():
+        return text
+    from matplotlib import font_manager
+    from matplotlib.ft2font import FT2Font
+
+    charmap = FT2Font(font_manager.findfont(font_manager.FontProperties())).get_charmap()
+    return "".join(c if ord(c) in charmap else c.encode("ascii", "backslashreplace").decode() for c in text)
+
+
 def _save(fig, path: str | os.PathLike) -> Path:
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -46,7 +59,7 @@ def plot_confusions(matrices: Mapping[str, np.ndarray], path: str | os.PathLike,
         ax.set_title(name, fontsize=9)
     axes[0][0].set_ylabel("true", fontsize=8)
     if title:
-        fig.suptitle(title, fontsize=10)
+        fig.suptitle(drawable(title), fontsize=10)
     path = _save(fig, path)
     plt.close(fig)
     return path
@@ -87,7 +100,7 @@ def plot_timeline(times: np.ndarray, probs: np.ndarray, path: str | os.PathLike,
     ax.grid(alpha=0.3)
     ax.legend(fontsize=7, ncol=4, loc="upper left")
     if title:
-        ax.set_title(title, fontsize=9)
+        ax.set_title(drawable(title), fontsize=9)
     path = _save(fig, path)
     plt.close(fig)
     return path

@@ -47,7 +47,7 @@ from .clipset import ClipSet, collate, mirror
 from .inference import evaluate, flush_denormals, to_device
 from .models.fourstream import FourStreamConfig, FourStreamNet
 from .precision import PRECISIONS, autocast, describe, resolve_precision
-from .progress import progress_bar
+from .progress import progress_bar, wanted
 
 OPTIMIZERS = ("sgd", "adamw")
 CHECKPOINT = "checkpoint"  # checkpoint.json names its checkpoint-<epoch>.safetensors
@@ -262,7 +262,7 @@ def train(
     out_dir: str | os.PathLike,
     val_clips: ClipSet | None = None,
     extra: dict | None = None,
-    progress: bool = True,
+    progress: bool | None = None,
 ) -> tuple[FourStreamNet, list[dict]]:
     """Train from scratch (or resume from ``out_dir``'s checkpoint); returns the model
     after the last epoch and the per-epoch history, and writes to ``out_dir``:
@@ -309,7 +309,7 @@ def train(
                 "resume with the same settings, or use a new folder"
             )
         start_epoch, history = load_checkpoint(out, model, optimizer, scheduler)
-        if ddp.main and progress:
+        if ddp.main and wanted(progress):
             print(f"resuming {out} after epoch {start_epoch}", file=sys.stderr)
     net: nn.Module = model
     if ddp.active:
@@ -318,7 +318,7 @@ def train(
         net = torch.compile(net)
     meta = {"model_config": config_to_dict(model_config), "train_config": config_to_dict(config), "precision": precision, **(extra or {})}
     if ddp.main:
-        if progress and start_epoch == 0:
+        if wanted(progress) and start_epoch == 0:
             print(f"training on {device} in {describe(config.precision, device)}", file=sys.stderr)
         write_json(out / "train_config.json", meta)
     tensorboard = _tensorboard(out) if ddp.main else None
@@ -335,7 +335,7 @@ def train(
             collate_fn=collate,
             persistent_workers=False,
         )
-        bar = progress_bar(len(batches), f"epoch {epoch + 1}/{config.epochs}", "batch", progress and ddp.main)
+        bar = progress_bar(len(batches), f"epoch {epoch + 1}/{config.epochs}", "batch", progress if ddp.main else False)
         start = time.perf_counter()
         loss_sum = correct = seen = 0.0
         for step, (inputs, labels, _) in enumerate(loader):

@@ -7,18 +7,26 @@ face clips are distributed) is a video wherever a video is accepted: its images
 (``IMAGE_SUFFIXES``, grey or colour) are read one at a time in natural order
 (``1.png, 2.png, 10.png``), and it plays at ``FRAME_FOLDER_FPS`` unless a rate is given.
 Other files in the folder (``.DS_Store``, a ``labels.txt``) are ignored.
+
+FFmpeg's own notices (``moov atom not found``, ``partial file``, decoder complaints) are
+silenced here, since every problem they describe reaches the user as fervid's own message
+naming the file: a ``VideoError``, or one line saying a file is truncated and how many of
+its frames were read. ``OPENCV_FFMPEG_LOGLEVEL`` set in the environment (e.g. 24 for
+FFmpeg's warnings) is kept.
 """
 
 from __future__ import annotations
 
 import os
 import re
+import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-import cv2
-import numpy as np
+os.environ.setdefault("OPENCV_FFMPEG_LOGLEVEL", "-8")  # AV_LOG_QUIET; read when OpenCV first opens a file with FFmpeg
+import cv2  # noqa: E402
+import numpy as np  # noqa: E402
 
 DEFAULT_FPS = 25.0  # used, and reported, when a file carries no usable frame rate
 VIDEO_SUFFIXES = (".avi", ".mp4", ".mov", ".mkv", ".webm", ".mpg", ".mpeg", ".m4v", ".wmv", ".flv")
@@ -27,6 +35,9 @@ IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff")
 # frame-sequence sets (Oulu-CASIA: 25; pass it). Only timestamps and the temporal linear
 # floor read the rate; flow is between consecutive frames whatever it is.
 FRAME_FOLDER_FPS = 30.0
+# Frames a file may fall short of its stated count before it is called truncated: the
+# count of some containers is an estimate from duration × rate, off by a frame or two.
+TRUNCATION_SLACK = 2
 
 
 def natural_key(text: str) -> tuple:
@@ -182,6 +193,9 @@ def read_video(path: str | os.PathLike, fps: float | None = None) -> tuple[Video
             yield frame
         if count == 0:
             raise VideoError(f"{info.path}: no frame could be decoded (corrupt or truncated video)")
+        if count < info.frame_count - TRUNCATION_SLACK:
+            print(f"{info.path}: truncated: read {count} of the {info.frame_count} frames its header states",
+                  file=sys.stderr)
 
     return info, frames()
 
