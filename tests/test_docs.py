@@ -14,7 +14,9 @@ from pathlib import Path
 
 import pytest
 
+from conftest import FIXTURES, needs_fixtures
 from fervid.cli import build_parser
+from fervid.labels import EXPRESSIONS
 
 ROOT = Path(__file__).resolve().parents[1]
 README = ROOT / "README.md"
@@ -266,6 +268,7 @@ def test_the_docs_show_enough_commands_to_check():
 @pytest.mark.parametrize("command", ALL_COMMANDS, ids=lambda c: f"{c.page}:{c.line}")
 def test_every_command_in_the_docs_parses(command):
     parse(command.argv)
+    assert unknown_names(command.argv) == [], f"{command} (argparse takes abbreviations; the docs spell flags out)"
 
 
 @pytest.mark.parametrize("command", ALL_INLINE, ids=lambda c: f"{c.page}:{c.line}:{' '.join(c.argv[:2])}")
@@ -307,27 +310,78 @@ def test_the_readme_opens_with_the_two_set_up_commands_ci_runs():
     assert main_job[:-1] == [part.replace("'.[test]'", ".") for part in tests[:-1]]
 
 
-def relative_links(markdown: str) -> list[tuple[int, str]]:
+def outside_fences(markdown: str) -> list[tuple[int, str]]:
     out, fence = [], False
     for number, line in enumerate(markdown.splitlines(), 1):
         if line.strip().startswith("```"):
             fence = not fence
-            continue
-        if fence:
-            continue
-        for target in re.findall(r"\]\(([^)\s]+)(?:\s+\"[^\"]*\")?\)", line):
-            if not re.match(r"[a-z][a-z0-9+.-]*:", target) and not target.startswith("#"):
-                out.append((number, target.split("#", 1)[0]))
+        elif not fence:
+            out.append((number, line))
     return out
 
 
-LINKS = [(page_name(p), n, t) for p in LINKED_PAGES for n, t in relative_links(p.read_text(encoding="utf-8"))]
+def relative_links(markdown: str) -> list[tuple[int, str, str]]:
+    """(line, path, anchor) of every ``[text](target)`` that is not a URL; path "" for a
+    link into the same page."""
+    out = []
+    for number, line in outside_fences(markdown):
+        for target in re.findall(r"\]\(([^)\s]+)(?:\s+\"[^\"]*\")?\)", line):
+            if not re.match(r"[a-z][a-z0-9+.-]*:", target):
+                path, _, anchor = target.partition("#")
+                out.append((number, path, anchor))
+    return out
+
+
+def anchors(markdown: str) -> set[str]:
+    """GitHub's anchors of the page's headings: lower case, punctuation dropped, spaces to hyphens."""
+    return {
+        re.sub(r"[^\w\- ]", "", m.group(1).strip().lower()).replace(" ", "-")
+        for _, line in outside_fences(markdown)
+        if (m := re.match(r"#{1,6} (.+)", line))
+    }
+
+
+LINKS = [(page_name(p), *link) for p in LINKED_PAGES for link in relative_links(p.read_text(encoding="utf-8"))]
 
 
 def test_the_pages_have_links():
-    assert len(LINKS) >= 20
+    assert len(LINKS) >= 20 and sum(1 for *_, anchor in LINKS if anchor) >= 3
 
 
-@pytest.mark.parametrize("page,line,target", LINKS, ids=[f"{p}:{n}" for p, n, _ in LINKS])
-def test_every_relative_link_resolves(page, line, target):
-    assert ((ROOT / page).parent / target).exists(), f"{page}:{line}: {target} does not exist"
+@pytest.mark.parametrize("page,line,path,anchor", LINKS, ids=[f"{p}:{n}" for p, n, *_ in LINKS])
+def test_every_relative_link_resolves(page, line, path, anchor):
+    target = (ROOT / page).parent / path if path else ROOT / page
+    assert target.exists(), f"{page}:{line}: {path} does not exist"
+    if anchor and target.suffix == ".md":
+        assert anchor in anchors(target.read_text(encoding="utf-8")), f"{page}:{line}: no heading #{anchor} in {path or page}"
+
+
+def test_anchors_are_githubs():
+    page = "# fervid\n```bash\n# not a heading\n```\n## (a) and (e) at 16 epochs\n## Issue 16: why it did not\n"
+    assert anchors(page) == {"fervid", "a-and-e-at-16-epochs", "issue-16-why-it-did-not"}
+    assert relative_links("[x](docs/a.md#b) [y](#c) [z](https://e.org)") == [(1, "docs/a.md", "b"), (1, "", "c")]
+
+
+@needs_fixtures()
+def test_the_new_users_path_runs(tmp_path, monkeypatch, capsys):
+    """The README's path as a new user follows it: command 1 (``fervid demo``, shrunk here
+    to CI time: 3 subjects, 1 take, 1 epoch), then ``fervid predict`` on a real
+    eNTERFACE'05 clip with the model it trained, at the path the README gives."""
+    import json
+
+    from fervid import demo
+    from fervid.cli import main
+
+    for name, value in {"DEMO_SUBJECTS": 3, "DEMO_TAKES": 1, "DEMO_EPOCHS": 1, "DEMO_CLIPS_PER_VIDEO": 1}.items():
+        monkeypatch.setattr(demo, name, value)
+    monkeypatch.chdir(tmp_path)  # the README's relative paths: runs/demo, data/synth-demo, out/
+    assert main(["demo", "--workers", "1"]) == 0
+    assert (tmp_path / "runs/demo/report.md").is_file()
+    readme = commands_in(README.read_text(encoding="utf-8"), "README.md")
+    model = next(parse(c.argv).model for c in readme if c.argv[0] == "predict" and parse(c.argv).model.startswith("runs/demo/"))
+    clip = FIXTURES / "s1_ha_1.avi"
+    assert main(["predict", str(clip), "--model", model, "-o", "out/"]) == 0
+    assert f"-> {Path('out') / 's1_ha_1.json'}" in capsys.readouterr().out
+    result = json.loads((tmp_path / "out/s1_ha_1.json").read_text())
+    assert result["label"] in EXPRESSIONS and len(result["clips"]) == 9  # 85 frames: clips at 0, 8, ..., 64
+    assert (tmp_path / "out/s1_ha_1_timeline.png").stat().st_size > 0

@@ -4,7 +4,10 @@ Reproduces Miyoshi, Nagata and Hashimoto, "A Proposal of Facial Expression
 Recognition Method from Video Using Enhanced ConvLSTM".
 
 The names below load on first use, so that the preprocessing modules (and their
-worker processes) start without importing torch.
+worker processes) start without importing torch. The cross-validation and the cache's
+preprocessing are ``fervid.crossval.crossval`` and ``fervid.cache.preprocess``: a
+package attribute named like a submodule (``fervid.crossval``, ``fervid.preprocess``)
+is the submodule as soon as anything imports it, so they are not offered here.
 """
 
 import importlib
@@ -23,11 +26,9 @@ _LAZY = {
     "FourStreamNet": "models",
     "NarrowResNet50": "models",
     "build_config": "models",
-    "crossval": "crossval",
     "predict_video": "predict",
     "StreamingPredictor": "predict",
     "load_predictor": "predict",
-    "preprocess": "cache",
     "preprocess_video": "preprocess",
 }
 

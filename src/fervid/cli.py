@@ -225,7 +225,7 @@ def _run(args: argparse.Namespace) -> int:
                                          progress=_progress(args), device=args.device, precision=args.precision,
                                          frame_folder_fps=args.frame_rate)
         for r in results:
-            print(f"{r.video}: {r.label} ({len(r.clips)} clips) -> {args.out}/{Path(r.video).stem}.json")
+            print(f"{r.video}: {r.label} ({len(r.clips)} clips) -> {Path(args.out) / (Path(r.video).stem + '.json')}")
         for video, reason in failed.items():
             print(f"FAILED {video}: {reason}", file=sys.stderr)
         return 1 if failed else 0

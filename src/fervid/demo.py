@@ -70,21 +70,21 @@ def model_info(preset: str = "small", ablation: str = "e", batch: int = 4, out: 
 
 
 # The main job's size, chosen so that it runs in about 10 minutes on a 2-core CPU
-# (README, "main job"). The full synthetic benchmark is 12 subjects × 6 × 3 takes.
+# (docs/experiments.md, "The main job"). The full synthetic benchmark is 12 subjects × 6 × 3 takes.
 DEMO_SUBJECTS = 9
 DEMO_TAKES = 2
 DEMO_DIFFICULTY = 0.5
 DEMO_GROUPS = 3  # subject groups; every fold runs
 # ResNet only and the full method. (c), the Enhanced ConvLSTM streams alone, costs as much
 # as (e) per epoch; leaving it out buys (a) and (e) twice the epochs in the same time
-# (at 4 epochs with (c), (e) was level with (a): docs/main-job-ace-4epochs/report.md). All five: README.
+# (at 4 epochs with (c), (e) was level with (a): docs/main-job-ace-4epochs/report.md). All five: docs/experiments.md.
 DEMO_CONFIGS = ("a", "e")
 DEMO_EPOCHS = 8
 DEMO_CLIPS_PER_VIDEO = 2  # clips drawn per video and epoch
 # AdamW, not the paper's momentum SGD (``TrainConfig.optimizer``): under momentum SGD at
 # one learning rate the Enhanced ConvLSTM streams get 10-100x smaller gradients than the
 # ResNet streams and the head and hardly move in a budget this size (docs/stream-learning).
-# The paper's recipe: ``fervid crossval ... --optimizer sgd --lr 0.01`` (README).
+# The paper's recipe: ``fervid crossval ... --optimizer sgd --lr 0.01`` (README, "Train on your data").
 DEMO_OPTIMIZER = "adamw"
 DEMO_LR = 1e-3
 
