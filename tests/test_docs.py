@@ -383,5 +383,6 @@ def test_the_new_users_path_runs(tmp_path, monkeypatch, capsys):
     assert main(["predict", str(clip), "--model", model, "-o", "out/"]) == 0
     assert f"-> {Path('out') / 's1_ha_1.json'}" in capsys.readouterr().out
     result = json.loads((tmp_path / "out/s1_ha_1.json").read_text())
-    assert result["label"] in EXPRESSIONS and len(result["clips"]) == 9  # 85 frames: clips at 0, 8, ..., 64
+    assert result["label"] in EXPRESSIONS and result["frames"] == 63
+    assert [c["start_frame"] for c in result["clips"]] == [0, 8, 16, 24, 32, 40]  # 16-frame clips, stride 8
     assert (tmp_path / "out/s1_ha_1_timeline.png").stat().st_size > 0
