@@ -332,6 +332,18 @@ def test_cli_predict_and_stream_a_frame_folder_at_a_given_rate(model_dir, tmp_pa
     assert [c["start_frame"] for c in lines] == [0, 8] and lines[1]["start_s"] == pytest.approx(0.8)
 
 
+def test_same_named_inputs_get_outputs_that_do_not_overwrite_each_other(model_dir, tmp_path, capsys):
+    """CK+'s layout: S005/001 and S010/001 are both frame folders named 001."""
+    for subject in ("S005", "S010"):
+        write_frame_folder(tmp_path / "ck" / subject / "001", face_frames(20, 160, 120))
+    write_frame_folder(tmp_path / "ck" / "S010" / "002", face_frames(20, 160, 120))
+    assert main(["predict", str(tmp_path / "ck"), "--model", str(model_dir), "-o", str(tmp_path / "o"), "--no-progress"]) == 0
+    assert sorted(p.name for p in (tmp_path / "o").glob("*.json")) == ["002.json", "S005_001.json", "S010_001.json"]
+    out = capsys.readouterr().out
+    assert f"-> {tmp_path / 'o' / 'S005_001.json'}" in out and f"-> {tmp_path / 'o' / '002.json'}" in out
+    assert json.loads((tmp_path / "o" / "S010_001.json").read_text())["video"] == str(tmp_path / "ck" / "S010" / "001")
+
+
 def test_stream_into_a_reader_that_stops_early_exits_quietly(model_dir, tmp_path):
     """`fervid stream video | head -1`: the reader closes the pipe after one clip; the
     stream stops without a traceback or an error exit."""

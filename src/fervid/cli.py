@@ -217,15 +217,17 @@ def _run(args: argparse.Namespace) -> int:
         return _preprocess(args)
     elif args.command == "predict":
         from .precision import describe
-        from .predict import predict_videos
+        from .predict import output_names, predict_videos
         from .video import find_videos
 
         print(f"predicting on {args.device} in {describe(args.precision, args.device)}", file=sys.stderr)
-        results, failed = predict_videos(find_videos(args.videos), args.model, args.out, annotate=args.annotate,
+        videos = find_videos(args.videos)
+        names = dict(zip(map(str, videos), output_names(videos)))
+        results, failed = predict_videos(videos, args.model, args.out, annotate=args.annotate,
                                          progress=_progress(args), device=args.device, precision=args.precision,
                                          frame_folder_fps=args.frame_rate)
         for r in results:
-            print(f"{r.video}: {r.label} ({len(r.clips)} clips) -> {Path(args.out) / (Path(r.video).stem + '.json')}")
+            print(f"{r.video}: {r.label} ({len(r.clips)} clips) -> {Path(args.out) / (names[r.video] + '.json')}")
         for video, reason in failed.items():
             print(f"FAILED {video}: {reason}", file=sys.stderr)
         return 1 if failed else 0

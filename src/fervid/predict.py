@@ -28,7 +28,7 @@ import os
 import threading
 import time
 from collections import deque
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -220,15 +220,31 @@ def predict_video(
     out_dir: str | os.PathLike | None = None,
     annotate: bool = False,
     detector: BlazeFace | None = None,
+    name: str | None = None,
 ) -> VideoPrediction:
-    """Predict one video; with ``out_dir``, write ``<stem>.json``, ``<stem>.csv``,
-    ``<stem>_timeline.png`` and (``annotate``) ``<stem>_annotated.avi`` there."""
+    """Predict one video; with ``out_dir``, write ``<name>.json``, ``<name>.csv``,
+    ``<name>_timeline.png`` and (``annotate``) ``<name>_annotated.avi`` there (``name``:
+    the video's stem unless given)."""
     predictor = model if isinstance(model, Predictor) else load_predictor(model)
     arrays = preprocess_video(video, predictor.settings, detector)
     result = predict_arrays(predictor, arrays, str(video))
     if out_dir is not None:
-        write_outputs(result, out_dir, arrays if annotate else None)
+        write_outputs(result, out_dir, arrays if annotate else None, name)
     return result
+
+
+def output_names(videos: Sequence[str | os.PathLike]) -> list[str]:
+    """The name each video's outputs get in one output folder: its stem, or, where stems
+    repeat (CK+'s ``S005/001`` and ``S010/001`` frame folders), as many of its last path
+    parts as tell them apart, joined by ``_`` (``S005_001``, ``S010_001``)."""
+    parts = [Path(v).resolve().with_suffix("").parts for v in videos]
+    names = []
+    for own in parts:
+        depth = 1
+        while depth < len(own) and sum(p[-depth:] == own[-depth:] for p in parts) > 1:
+            depth += 1
+        names.append("_".join(own[-depth:]) or "stream")
+    return names
 
 
 def predict_videos(videos: Iterable[str | os.PathLike], model, out_dir, annotate: bool = False, progress: bool | None = None,
@@ -243,9 +259,9 @@ def predict_videos(videos: Iterable[str | os.PathLike], model, out_dir, annotate
     detector = BlazeFace() if predictor.settings.face_source == "blazeface" else None
     results, failed = [], {}
     bar = progress_bar(len(videos), "predict", "video", progress)
-    for video in videos:
+    for video, name in zip(videos, output_names(videos)):
         try:
-            results.append(predict_video(video, predictor, out_dir, annotate, detector))
+            results.append(predict_video(video, predictor, out_dir, annotate, detector, name))
         except ValueError as err:  # VideoError, NoFaceError: the message names the file
             failed[str(video)] = str(err)
         bar.update(1)
@@ -253,10 +269,11 @@ def predict_videos(videos: Iterable[str | os.PathLike], model, out_dir, annotate
     return results, failed
 
 
-def write_outputs(result: VideoPrediction, out_dir: str | os.PathLike, arrays: dict | None = None) -> dict[str, Path]:
+def write_outputs(result: VideoPrediction, out_dir: str | os.PathLike, arrays: dict | None = None,
+                  name: str | None = None) -> dict[str, Path]:
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    stem = Path(result.video).stem or "stream"
+    stem = name or Path(result.video).stem or "stream"
     paths = {"json": out / f"{stem}.json", "csv": out / f"{stem}.csv", "timeline": out / f"{stem}_timeline.png"}
     write_json(paths["json"], result.to_dict())
     write_rows(paths["csv"], [
