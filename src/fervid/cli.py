@@ -222,12 +222,13 @@ def _run(args: argparse.Namespace) -> int:
 
         print(f"predicting on {args.device} in {describe(args.precision, args.device)}", file=sys.stderr)
         videos = find_videos(args.videos)
-        names = dict(zip(map(str, videos), output_names(videos)))
+        names = output_names(videos)
         results, failed = predict_videos(videos, args.model, args.out, annotate=args.annotate,
                                          progress=_progress(args), device=args.device, precision=args.precision,
-                                         frame_folder_fps=args.frame_rate)
+                                         frame_folder_fps=args.frame_rate, names=names)
+        name_of = dict(zip(map(str, videos), names))
         for r in results:
-            print(f"{r.video}: {r.label} ({len(r.clips)} clips) -> {Path(args.out) / (names[r.video] + '.json')}")
+            print(f"{r.video}: {r.label} ({len(r.clips)} clips) -> {Path(args.out) / (name_of[r.video] + '.json')}")
         for video, reason in failed.items():
             print(f"FAILED {video}: {reason}", file=sys.stderr)
         return 1 if failed else 0

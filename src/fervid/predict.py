@@ -243,15 +243,17 @@ def output_names(videos: Sequence[str | os.PathLike]) -> list[str]:
         depth = 1
         while depth < len(own) and sum(p[-depth:] == own[-depth:] for p in parts) > 1:
             depth += 1
-        names.append("_".join(own[-depth:]) or "stream")
+        names.append("_".join(own[-depth:]))
     return names
 
 
 def predict_videos(videos: Iterable[str | os.PathLike], model, out_dir, annotate: bool = False, progress: bool | None = None,
                    device: str = "cpu", precision: str = "auto",
-                   frame_folder_fps: float | None = None) -> tuple[list[VideoPrediction], dict[str, str]]:
+                   frame_folder_fps: float | None = None,
+                   names: Sequence[str] | None = None) -> tuple[list[VideoPrediction], dict[str, str]]:
     """Several videos (files or frame folders); a bad one is reported (path -> reason) and
-    the rest go on. ``frame_folder_fps``: frame folders' rate, if not the model's setting."""
+    the rest go on. ``frame_folder_fps``: frame folders' rate, if not the model's setting.
+    ``names``: each video's output name (default ``output_names(videos)``)."""
     predictor = model if isinstance(model, Predictor) else load_predictor(model, device, precision)
     if frame_folder_fps is not None:
         predictor = dataclasses.replace(predictor, settings=dataclasses.replace(predictor.settings, frame_folder_fps=frame_folder_fps))
@@ -259,7 +261,7 @@ def predict_videos(videos: Iterable[str | os.PathLike], model, out_dir, annotate
     detector = BlazeFace() if predictor.settings.face_source == "blazeface" else None
     results, failed = [], {}
     bar = progress_bar(len(videos), "predict", "video", progress)
-    for video, name in zip(videos, output_names(videos)):
+    for video, name in zip(videos, output_names(videos) if names is None else names, strict=True):
         try:
             results.append(predict_video(video, predictor, out_dir, annotate, detector, name))
         except ValueError as err:  # VideoError, NoFaceError: the message names the file
