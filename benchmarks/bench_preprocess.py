@@ -7,7 +7,7 @@ dynamic image (both streams, per clip), write (the .npz). End to end:
 Then the same frames as frame folders (PNG and JPEG, written from the decoded video)
 beside the video files: decoding and end to end, 1 worker, side by side in one run.
 
-    python benchmarks/bench_preprocess.py [--videos DIR] [--repeat 3] [--json out.json] [--only-sources]
+    python benchmarks/bench_preprocess.py [--videos DIR] [--repeat 3] [--json out.json] [--only-sources | --long]
 
 Default videos: the six eNTERFACE'05 fixture clips in ../shared/fixtures/enterface05_s1.
 """
@@ -15,6 +15,9 @@ Default videos: the six eNTERFACE'05 fixture clips in ../shared/fixtures/enterfa
 from __future__ import annotations
 
 import argparse
+import json
+import subprocess
+import sys
 import tempfile
 import time
 from pathlib import Path
@@ -79,6 +82,78 @@ def end_to_end(videos: list[Path], settings: PreprocessSettings, workers: int) -
         return report.frames / report.seconds
 
 
+def long_video(videos: list[Path], path: Path, minutes: float) -> Path:
+    """The clips' frames one after another, over and over, for ``minutes`` at 25 frames/s,
+    as MPEG-4 part 2 (XVID, the codec family of eNTERFACE'05's DivX files)."""
+    info = read_video(videos[0])[0]
+    writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"XVID"), 25.0, (info.width, info.height))
+    if not writer.isOpened():
+        raise SystemExit(f"{path}: OpenCV cannot write XVID here")
+    total = int(minutes * 60 * 25)
+    written = 0
+    while written < total:
+        for video in videos:
+            for frame in read_video(video)[1]:
+                if written == total:
+                    break
+                writer.write(frame)
+                written += 1
+    writer.release()
+    return path
+
+
+_MEASURE_ONE = """
+import json, resource, sys, tempfile
+import cv2
+from fervid.cache import preprocess
+from fervid.preprocess import PreprocessSettings
+video, face_size, threads, opencv_threads = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4])
+if opencv_threads:
+    cv2.setNumThreads(opencv_threads)
+with tempfile.TemporaryDirectory() as tmp:
+    report = preprocess([video], tmp, PreprocessSettings(face_size=face_size), workers=1, threads=threads, progress=False)
+    assert report.ok, report.summary()
+print(json.dumps({"frames": report.frames, "seconds": report.seconds,
+                  "peak_rss_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
+"""
+
+
+def preprocess_long_video(video: Path, face_size: int, threads: int, opencv_threads: int = 0) -> dict:
+    """``fervid.cache.preprocess`` of one video in a fresh process: frames/s and the
+    process's peak resident memory (MiB). ``opencv_threads``: OpenCV's own thread count
+    (0: its default; with ``threads`` > 1 fervid sets it to 1 while it runs)."""
+    done = subprocess.run([sys.executable, "-c", _MEASURE_ONE, str(video), str(face_size), str(threads), str(opencv_threads)],
+                          capture_output=True, text=True, check=True)
+    row = json.loads(done.stdout.strip().splitlines()[-1])
+    row["frames_per_s"] = row["frames"] / row["seconds"]
+    return row
+
+
+def long_video_rates(videos: list[Path], face_size: int = 32, speed_minutes: float = 5, memory_minutes=(1, 10)) -> list[dict]:
+    """One long 720×576 video preprocessed by one process: frames/s with one thread and
+    with two (issue 19), then peak memory at two lengths (two threads)."""
+    rows = []
+    with tempfile.TemporaryDirectory() as tmp:
+        long = long_video(videos, Path(tmp) / f"{speed_minutes:g}min.avi", speed_minutes)
+        for threads, opencv_threads, what in ((1, 1, "1 thread, OpenCV 1 thread (one core)"),
+                                              (1, 0, "1 thread, OpenCV's own threads (before issue 19)"),
+                                              (2, 1, "2 threads (fervid's default on 2 cores)")):
+            row = preprocess_long_video(long, face_size, threads, opencv_threads)
+            rows.append({"minutes": speed_minutes, "threads": threads, "opencv_threads": opencv_threads, **row})
+            print(f"  {speed_minutes:g}-minute video, face {face_size}, {what}: "
+                  f"{row['frames_per_s']:.0f} frames/s ({row['frames']} frames, {row['seconds']:.1f} s), "
+                  f"peak memory {row['peak_rss_mib']:.0f} MiB", flush=True)
+        long.unlink()
+        for minutes in memory_minutes:
+            video = long_video(videos, Path(tmp) / f"{minutes:g}min.avi", minutes)
+            row = preprocess_long_video(video, face_size, 2)
+            video.unlink()
+            rows.append({"minutes": minutes, "threads": 2, **row})
+            print(f"  {minutes:g}-minute video, face {face_size}, 2 threads: peak memory {row['peak_rss_mib']:.0f} MiB "
+                  f"({row['frames_per_s']:.0f} frames/s)", flush=True)
+    return rows
+
+
 def frame_folder_copies(videos: list[Path], root: Path, suffix: str) -> list[Path]:
     """Each video's decoded frames written as images 1<suffix>, 2<suffix>, ... (JPEG at
     OpenCV's default quality 95)."""
@@ -118,10 +193,14 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=3, help="best of this many end-to-end runs")
     parser.add_argument("--json")
     parser.add_argument("--only-sources", action="store_true", help="only video files vs frame folders")
+    parser.add_argument("--long", action="store_true", help="only one long video, 1 and 2 threads (also in bench_speed.py)")
     args = parser.parse_args()
     videos = find_videos([args.videos])
     if not videos:
         raise SystemExit(f"no videos in {args.videos}")
+    if args.long:
+        save_json(args.json, long_video_rates(videos))
+        return
     cv2.setNumThreads(1)
     print(header("preprocessing frames/s (decode, face, flow, dynamic image, write; end to end)", 1))
     w, h = read_video(videos[0])[0].width, read_video(videos[0])[0].height

@@ -1,6 +1,7 @@
 """The preprocessed-data cache: atomic, keyed by settings, resumable, parallel."""
 
 import json
+import os
 
 import cv2
 import numpy as np
@@ -71,11 +72,11 @@ def test_interrupted_run_resumes_to_the_same_output(videos, tmp_path, monkeypatc
     real = cache_module._process_one
     calls = []
 
-    def dies_on_second_video(video, settings, target):
+    def dies_on_second_video(video, settings, target, threads):
         calls.append(video)
         if len(calls) == 2:
             raise KeyboardInterrupt  # the user presses Ctrl-C mid-run
-        return real(video, settings, target)
+        return real(video, settings, target, threads)
 
     monkeypatch.setattr(cache_module, "_process_one", dies_on_second_video)
     with pytest.raises(KeyboardInterrupt):
@@ -135,3 +136,13 @@ def test_frame_folders_are_cached_and_bad_ones_fail_alone(videos, tmp_path):
     assert again.cached == [str(good)]
     cv2.imwrite(str(good / "3.png"), np.zeros_like(decoded_frames(paths[0])[0]))  # one frame edited
     assert preprocess([good], tmp_path / "cache", SETTINGS, progress=False).done == [str(good)]
+
+
+def test_spilled_arrays_of_a_killed_run_are_removed(tmp_path):
+    folder = PreprocessCache(tmp_path, SETTINGS).folder
+    dead, alive = folder / ".spill-4194305-abc", folder / f".spill-{os.getpid()}-def"  # above Linux's pid_max: no such process
+    for spill in (dead, alive):
+        spill.mkdir()
+        (spill / "rgb").write_bytes(b"x" * 10)
+    PreprocessCache(tmp_path, SETTINGS)
+    assert not dead.exists() and alive.exists()

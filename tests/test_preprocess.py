@@ -8,7 +8,7 @@ import pytest
 
 from conftest import FIXTURES, face_frames, needs_fixtures, write_video
 from fervid.faces import BlazeFace, NoFaceError
-from fervid.preprocess import FramePipeline, PreprocessSettings, preprocess_video
+from fervid.preprocess import FramePipeline, PreprocessSettings, frame_results, preprocess_video, preprocess_video_to_file
 from fervid.video import VideoError, read_video
 
 
@@ -90,6 +90,55 @@ def test_frame_pipeline_gives_the_offline_arrays(face_video, detector):
     streamed = [pipeline.push(f) for f in frames]
     np.testing.assert_array_equal(np.stack([r.rgb for r in streamed]), offline["rgb"][:24])
     np.testing.assert_allclose(np.stack([r.flow for r in streamed]), offline["flow"][:24].astype(np.float32), atol=1e-3)
+
+
+def assert_same_arrays(a: dict, b: dict) -> None:
+    assert a.keys() == b.keys()
+    for name in a:
+        assert a[name].dtype == b[name].dtype, name
+        np.testing.assert_array_equal(a[name], b[name], err_msg=name)
+
+
+@pytest.mark.parametrize("n, late", [(5, 0), (44, 6)])
+def test_threads_give_the_same_arrays(tmp_path, detector, n, late):
+    # 44 frames: more than the pool's look-ahead, so results are reordered if anything is
+    frames = [np.full((240, 320, 3), 90, np.uint8)] * late + face_frames(n - late)
+    path = write_video(tmp_path / "v.avi", frames)
+    one = preprocess_video(path, PreprocessSettings(face_size=32), detector)
+    assert_same_arrays(one, preprocess_video(path, PreprocessSettings(face_size=32), detector, threads=3))
+    assert int(one["n_frames"]) == n and not one["detected"][:late].any()
+
+
+def test_threads_pass_on_a_decoding_error(detector):
+    def frames():
+        yield from face_frames(20)
+        raise VideoError("broken.avi: frame 21 cannot be read")
+
+    pipeline = FramePipeline(PreprocessSettings(face_size=32), detector)
+    results = []
+    with pytest.raises(VideoError, match="broken.avi"):
+        results.extend(frame_results(pipeline, frames(), threads=2))
+    assert len(results) <= 20
+
+
+def test_to_file_writes_the_same_arrays_and_nothing_else(tmp_path, face_video, detector):
+    path = face_video(n=30)
+    folder = tmp_path / "cache"
+    folder.mkdir()
+    info = preprocess_video_to_file(path, folder / "v.npz", PreprocessSettings(face_size=32), detector, threads=2)
+    with np.load(folder / "v.npz", allow_pickle=False) as data:
+        assert_same_arrays(dict(data), preprocess_video(path, PreprocessSettings(face_size=32), detector))
+    assert info == {"frames": 30, "clips": 2, "detection_rate": 1.0, "fps": 25.0}
+    assert [p.name for p in folder.iterdir()] == ["v.npz"]  # the spilled arrays are gone
+
+
+def test_to_file_leaves_nothing_when_a_video_fails(tmp_path, detector):
+    path = write_video(tmp_path / "empty.avi", [np.full((120, 160, 3), 90, np.uint8)] * 10)
+    folder = tmp_path / "cache"
+    folder.mkdir()
+    with pytest.raises(NoFaceError, match="empty.avi"):
+        preprocess_video_to_file(path, folder / "v.npz", PreprocessSettings(face_size=32), detector, threads=2)
+    assert list(folder.iterdir()) == []
 
 
 def test_settings_key_changes_with_every_setting():

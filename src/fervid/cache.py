@@ -6,6 +6,7 @@ Layout under a cache root::
     <root>/<settings key>/index.json         done videos: key -> file, source path, counts
     <root>/<settings key>/failures.json      videos that could not be used, and why
     <root>/<settings key>/<stem>-<key>.npz   one file per video (numpy, no pickle)
+    <root>/<settings key>/.spill-<pid>-*/    a video's arrays while it is being processed
 
 The settings key hashes every setting, so changed settings never reuse stale
 data; a video's key hashes its absolute path, size and modification time, so an
@@ -29,9 +30,9 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from .atomic import write_atomically, write_json
+from .atomic import write_json
 from .faces import BlazeFace, NoFaceError
-from .preprocess import PreprocessSettings, preprocess_video
+from .preprocess import PreprocessSettings, preprocess_video_to_file, remove_stale_spills, usable_cores
 from .progress import progress_bar
 from .video import VideoError, frame_files
 
@@ -84,6 +85,7 @@ class PreprocessCache:
         self.settings = settings
         self.folder = Path(root) / settings.key()
         self.folder.mkdir(parents=True, exist_ok=True)
+        remove_stale_spills(self.folder)  # left by a run killed mid-video
         settings_file = self.folder / "settings.json"
         if not settings_file.exists():
             write_json(settings_file, settings.to_dict(), sort_keys=True)
@@ -141,29 +143,18 @@ def _init_worker() -> None:
     _worker_detector = None
 
 
-def _process_one(video: str, settings: PreprocessSettings, target: str) -> tuple[str, dict | None, str | None]:
-    """Preprocess one video into ``target`` (via a temporary file). Returns (video, info, error)."""
+def _process_one(video: str, settings: PreprocessSettings, target: str, threads: int = 1) -> tuple[str, dict | None, str | None]:
+    """Preprocess one video into ``target`` (atomically, memory flat in its length).
+    Returns (video, info, error)."""
     global _worker_detector
     try:
         if settings.face_source == "blazeface" and _worker_detector is None:
             _worker_detector = BlazeFace()
-        arrays = preprocess_video(video, settings, _worker_detector)
+        info = preprocess_video_to_file(video, target, settings, _worker_detector, threads)
     except (VideoError, NoFaceError, FileNotFoundError, ValueError) as err:
         return video, None, str(err)
     except Exception as err:  # cv2.error, OSError, MemoryError: this video fails, the run goes on
         return video, None, f"{type(err).__name__}: {err}"
-
-    def write(tmp: Path) -> None:
-        with open(tmp, "wb") as f:  # a file object: np.savez would append .npz to a name
-            np.savez(f, **arrays)
-
-    write_atomically(target, write)
-    info = {
-        "frames": int(arrays["n_frames"]),
-        "clips": len(arrays["clip_starts"]),
-        "detection_rate": float(arrays["detected"][: int(arrays["n_frames"])].mean()),
-        "fps": float(arrays["fps"]),
-    }
     return video, info, None
 
 
@@ -173,9 +164,14 @@ def preprocess(
     settings: PreprocessSettings = PreprocessSettings(),
     workers: int = 1,
     progress: bool | None = None,
+    threads: int | None = None,
 ) -> PreprocessReport:
     """Preprocess every video not yet in the cache; failures are recorded and reported,
-    never fatal to the rest. Returns a ``PreprocessReport``."""
+    never fatal to the rest. Returns a ``PreprocessReport``.
+
+    ``workers``: processes, each one video at a time. ``threads``: threads within one
+    video (``preprocess.frame_results``); None: the cores left per process (all of them
+    with one worker, so that a single long video uses every core)."""
     cache = PreprocessCache(cache_root, settings)
     report = PreprocessReport(cache.folder)
     todo = []
@@ -200,16 +196,19 @@ def preprocess(
         elapsed = time.perf_counter() - start
         bar.set_postfix_str(f"{report.frames / max(elapsed, 1e-9):.0f} frames/s, {len(report.failed)} failed")
 
+    workers = max(1, min(workers, len(todo)))
+    if threads is None:
+        threads = max(1, usable_cores() // workers)
     try:
         if workers <= 1:
             for video in todo:
-                finish(*_process_one(video, settings, str(cache.file_for(video))))
+                finish(*_process_one(video, settings, str(cache.file_for(video)), threads))
         else:
             # spawn, not fork: a fork taken after OpenCV, BLAS or torch started threads can
             # deadlock in the child (seen: `fervid demo` hung at 0/108 videos).
             context = multiprocessing.get_context("spawn")
             with ProcessPoolExecutor(workers, mp_context=context, initializer=_init_worker) as pool:
-                futures = [pool.submit(_process_one, v, settings, str(cache.file_for(v))) for v in todo]
+                futures = [pool.submit(_process_one, v, settings, str(cache.file_for(v)), threads) for v in todo]
                 for future in as_completed(futures):
                     finish(*future.result())
     finally:

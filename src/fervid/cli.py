@@ -152,7 +152,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--dynamic", choices=["rank", "mean"], default="rank", help="dynamic image method")
     p.add_argument("--openface-dir", help="use OpenFace 2.0 output (<stem>.csv, <stem>_aligned/) from this folder")
     p.add_argument("--cache", default="data/cache", help="cache root folder")
-    p.add_argument("--workers", type=int, default=1)
+    p.add_argument("--workers", type=int, default=1, help="processes, one video each at a time")
+    p.add_argument("--threads", type=int, help="threads within one video (default: the cores per worker)")
     _add_frame_rate_arg(p)
     _add_progress_args(p)
 
@@ -332,7 +333,7 @@ def _preprocess(args: argparse.Namespace) -> int:
     if not videos:
         print(f"fervid preprocess: no videos found in {args.inputs}", file=sys.stderr)
         return 2
-    report = preprocess(videos, args.cache, settings, workers=args.workers, progress=_progress(args))
+    report = preprocess(videos, args.cache, settings, workers=args.workers, progress=_progress(args), threads=args.threads)
     print(report.summary())
     return 0 if report.ok else 1
 

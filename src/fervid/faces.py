@@ -82,9 +82,15 @@ class BlazeFace:
                 raise ValueError(f"{model_path}: checksum {digest} is not the shipped model's {MODEL_SHA256}")
         kwargs = {"engine": cv2.dnn.ENGINE_CLASSIC} if hasattr(cv2.dnn, "ENGINE_CLASSIC") else {}  # OpenCV 5
         self.net = cv2.dnn.readNetFromTFLite(str(model_path), **kwargs)
+        self.model_path = model_path
         self.score_threshold = score_threshold
         self.nms_iou = nms_iou
         self.anchors = _anchors()
+
+    def copy(self) -> BlazeFace:
+        """The same detector as a new network: one ``cv2.dnn.Net`` must not run in two
+        threads at once (``setInput``/``forward`` keep state), so each thread gets its own."""
+        return BlazeFace(self.model_path, self.score_threshold, self.nms_iou)
 
     def detect(self, frame: np.ndarray) -> list[Detection]:
         # Shrink to fit 128×128 keeping the aspect ratio, then pad bottom/right (letterbox).
@@ -211,7 +217,11 @@ class FaceTracker:
         return detections[int(np.argmax(overlaps))]
 
     def update(self, frame: np.ndarray) -> TrackedFrame:
-        det = self._pick(self.detector.detect(frame))
+        return self.update_with(self.detector.detect(frame))
+
+    def update_with(self, detections: list[Detection]) -> TrackedFrame:
+        """The same from the frame's detections, found elsewhere (in another thread)."""
+        det = self._pick(detections)
         if det is None:
             self.misses += 1
             lost = self.track is None or self.misses > self.settings.max_gap

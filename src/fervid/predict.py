@@ -48,7 +48,7 @@ from .labels import EXPRESSIONS
 from .models.convlstm import ConvLSTMState
 from .models.fourstream import CLIP_STREAMS, DYNAMIC_STREAMS, FourStreamNet
 from .precision import autocast, resolve_precision
-from .preprocess import FramePipeline, FrameResult, PreprocessSettings, clip_dynamic_images, preprocess_video
+from .preprocess import FramePipeline, FrameResult, PreprocessSettings, clip_dynamic_images, preprocess_video, usable_cores
 from .progress import progress_bar
 from .report import plot_timeline
 from .video import read_video
@@ -226,7 +226,7 @@ def predict_video(
     ``<name>_timeline.png`` and (``annotate``) ``<name>_annotated.avi`` there (``name``:
     the video's stem unless given)."""
     predictor = model if isinstance(model, Predictor) else load_predictor(model)
-    arrays = preprocess_video(video, predictor.settings, detector)
+    arrays = preprocess_video(video, predictor.settings, detector, threads=usable_cores())  # one video: every core
     result = predict_arrays(predictor, arrays, str(video))
     if out_dir is not None:
         write_outputs(result, out_dir, arrays if annotate else None, name)

@@ -22,13 +22,21 @@ import dataclasses
 import hashlib
 import json
 import os
+import shutil
+import tempfile
+import threading
+import zipfile
+from collections import deque
+from collections.abc import Iterable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import cv2
 import numpy as np
 
-from .clips import CLIP_LEN, CLIP_STRIDE, clip_starts, pad_to_length
+from .atomic import write_atomically
+from .clips import CLIP_LEN, CLIP_STRIDE
 from .dynamic import DYNAMIC_METHODS, dynamic_image
 from .faces import AlignSettings, BlazeFace, FaceTracker, NoFaceError, crop_face, read_openface
 from .flow import FlowSettings, farneback, scale_flow, to_gray
@@ -91,9 +99,27 @@ class FrameResult:
     box: tuple[float, float, float, float] | None
 
 
+@dataclass
+class StagedFrame:
+    """A frame after the sequential part of the pipeline (track, crop): all the flow and
+    the colour conversion still need, so that part can run in another thread."""
+
+    crop_bgr: np.ndarray | None  # (C, C, 3) uint8 at the compute size; None: no face yet
+    gray: np.ndarray | None
+    prev_gray: np.ndarray | None  # None: no previous crop to compare with (zero flow)
+    detected: bool
+    lost: bool
+    box: tuple[float, float, float, float] | None
+
+
 class FramePipeline:
     """Frame by frame: ``push(frame_bgr) -> FrameResult``. Keeps the face track and the
-    previous crop, so nothing already seen is recomputed."""
+    previous crop, so nothing already seen is recomputed.
+
+    ``push`` is ``complete(stage(frame, detections))``: ``stage`` is the sequential part
+    (the track of a frame depends on the one before), ``complete`` (flow, colour) reads
+    only its argument, so ``frame_results`` runs detection and ``complete`` in threads.
+    """
 
     def __init__(self, settings: PreprocessSettings, detector: BlazeFace | None = None):
         self.settings = settings
@@ -102,27 +128,95 @@ class FramePipeline:
         self.prev_gray: np.ndarray | None = None
 
     def push(self, frame: np.ndarray) -> FrameResult:
-        s = self.settings
-        tracked = self.tracker.update(frame)
-        if tracked.track is None:
-            return FrameResult(None, None, False, True, None)
-        big = crop_face(frame, tracked.track, s.compute_size)  # (C, C, 3) BGR, C = compute size
-        return self.push_crop(big, tracked.detected, tracked.lost, tracked.track.box())
+        return self.complete(self.stage(frame, self.tracker.detector.detect(frame)))
 
     def push_crop(self, crop_bgr: np.ndarray, detected: bool, lost: bool, box=None) -> FrameResult:
         """The same from an already aligned crop (OpenFace output)."""
-        s = self.settings
-        if crop_bgr.shape[0] != s.compute_size:
-            crop_bgr = cv2.resize(crop_bgr, (s.compute_size,) * 2, interpolation=cv2.INTER_AREA)
+        return self.complete(self.stage_crop(crop_bgr, detected, lost, box))
+
+    def stage(self, frame: np.ndarray, detections: list) -> StagedFrame:
+        tracked = self.tracker.update_with(detections)
+        if tracked.track is None:
+            return StagedFrame(None, None, None, False, True, None)
+        big = crop_face(frame, tracked.track, self.settings.compute_size)  # (C, C, 3) BGR, C = compute size
+        return self.stage_crop(big, tracked.detected, tracked.lost, tracked.track.box())
+
+    def stage_crop(self, crop_bgr: np.ndarray, detected: bool, lost: bool, box=None) -> StagedFrame:
+        size = self.settings.compute_size
+        if crop_bgr.shape[0] != size:
+            crop_bgr = cv2.resize(crop_bgr, (size, size), interpolation=cv2.INTER_AREA)
         gray = to_gray(crop_bgr)
-        if self.prev_gray is None or lost:
-            flow = np.zeros((s.face_size, s.face_size, 2), np.float32)  # nothing to compare with
-        else:
-            flow = scale_flow(farneback(self.prev_gray, gray, s.flow), s.face_size, s.flow)
+        prev_gray = None if lost else self.prev_gray  # after a lost face: nothing to compare with
         self.prev_gray = None if lost else gray
-        small = crop_bgr if s.compute_size == s.face_size else cv2.resize(crop_bgr, (s.face_size,) * 2, interpolation=cv2.INTER_AREA)
+        return StagedFrame(crop_bgr, gray, prev_gray, detected, lost, box)
+
+    def complete(self, staged: StagedFrame) -> FrameResult:
+        s = self.settings
+        if staged.crop_bgr is None:
+            return FrameResult(None, None, False, True, None)
+        if staged.prev_gray is None:
+            flow = np.zeros((s.face_size, s.face_size, 2), np.float32)
+        else:
+            flow = scale_flow(farneback(staged.prev_gray, staged.gray, s.flow), s.face_size, s.flow)
+        crop = staged.crop_bgr
+        small = crop if s.compute_size == s.face_size else cv2.resize(crop, (s.face_size,) * 2, interpolation=cv2.INTER_AREA)
         rgb = cv2.cvtColor(small, cv2.COLOR_BGR2RGB)
-        return FrameResult(rgb, flow, detected, lost, box)
+        return FrameResult(rgb, flow, staged.detected, staged.lost, staged.box)
+
+
+def usable_cores() -> int:
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        return os.cpu_count() or 1
+
+
+def frame_results(pipeline: FramePipeline, frames: Iterable[np.ndarray], threads: int = 1) -> Iterator[FrameResult]:
+    """``pipeline.push`` of every frame, in order. With ``threads`` > 1, face detection and
+    ``complete`` (flow, colour) run on a pool of that many threads (OpenCV releases the GIL
+    in both), a few frames ahead, while this thread decodes, tracks and crops: one video
+    uses several cores, with at most ~8 frames per thread in flight (memory does not grow
+    with the video). OpenCV's own threads are set to one meanwhile, so that these threads,
+    not OpenCV's, share the cores. The results are the same as one thread's, frame for frame."""
+    if threads <= 1:
+        yield from map(pipeline.push, frames)
+        return
+    opencv_threads = cv2.getNumThreads()
+    cv2.setNumThreads(1)
+    try:
+        yield from _frame_results_threaded(pipeline, frames, threads)
+    finally:
+        cv2.setNumThreads(opencv_threads)
+
+
+def _frame_results_threaded(pipeline: FramePipeline, frames: Iterable[np.ndarray], threads: int) -> Iterator[FrameResult]:
+    detector = pipeline.tracker.detector
+    local = threading.local()
+
+    def detect(frame: np.ndarray) -> list:
+        if not hasattr(local, "detector"):
+            local.detector = detector.copy()  # one cv2.dnn.Net per thread
+        return local.detector.detect(frame)
+
+    ahead = 4 * threads
+    with ThreadPoolExecutor(threads, thread_name_prefix="fervid-preprocess") as pool:
+        detecting: deque = deque()  # (frame, future of its detections)
+        completing: deque = deque()  # futures of FrameResults, in frame order
+
+        def stage_oldest() -> None:
+            frame, detections = detecting.popleft()
+            completing.append(pool.submit(pipeline.complete, pipeline.stage(frame, detections.result())))
+
+        for frame in frames:
+            detecting.append((frame, pool.submit(detect, frame)))
+            if len(detecting) > ahead:
+                stage_oldest()
+            while len(completing) > ahead:
+                yield completing.popleft().result()
+        while detecting:
+            stage_oldest()
+        while completing:
+            yield completing.popleft().result()
 
 
 def rgb_to_unit(rgb: np.ndarray) -> np.ndarray:
@@ -137,47 +231,214 @@ def clip_dynamic_images(rgb: np.ndarray, flow: np.ndarray, starts, length: int, 
     return np.stack(rgb_di), np.stack(flow_di)
 
 
-def _finish(results: list[FrameResult], settings: PreprocessSettings, source: str) -> dict[str, np.ndarray]:
-    """Per-frame results -> the arrays of the module docstring."""
-    first = next((i for i, r in enumerate(results) if r.rgb is not None), None)
-    if first is None or not any(r.detected for r in results):
-        raise NoFaceError(f"{source}: no face found in any of {len(results)} frames")
-    # Frames before the first detection take its crop (offline only; streaming marks them "no face").
-    for r in results[:first]:
-        r.rgb, r.flow = results[first].rgb, np.zeros_like(results[first].flow)
-    n = len(results)
-    rgb = pad_to_length(np.stack([r.rgb for r in results]), settings.clip_len)
-    flow = pad_to_length(np.stack([r.flow for r in results]), settings.clip_len, repeat_last=False)
-    starts = clip_starts(len(rgb), settings.clip_len, settings.clip_stride)
-    rgb_di, flow_di = clip_dynamic_images(rgb, flow, starts, settings.clip_len, settings.dynamic)
-    nan_box = (np.nan,) * 4
-    return {
-        "rgb": rgb,
-        "flow": flow.astype(np.float16),
-        "detected": np.array([r.detected for r in results] + [False] * (len(rgb) - n)),
-        "lost": np.array([r.lost for r in results] + [True] * (len(rgb) - n)),
-        "boxes": np.array([r.box or nan_box for r in results] + [nan_box] * (len(rgb) - n), np.float32),
-        "clip_starts": np.array(starts, np.int64),
-        "rgb_dynamic": rgb_di.astype(np.float16),
-        "flow_dynamic": flow_di.astype(np.float16),
-        "n_frames": np.array(n),
-    }
+class _Column:
+    """One array built a row at a time: in memory, or appended to a file on disk (``spill``)
+    so that memory stays flat however long the video."""
+
+    def __init__(self, row_shape: tuple[int, ...], dtype, spill: Path | None = None):
+        self.row_shape, self.dtype, self.rows = row_shape, np.dtype(dtype), 0
+        self.parts: list[np.ndarray] = []
+        self.file = open(spill, "w+b") if spill is not None else None
+
+    def append(self, row: np.ndarray) -> None:
+        row = np.ascontiguousarray(row, self.dtype)
+        if self.file is None:
+            self.parts.append(row)
+        else:
+            self.file.write(row.tobytes())
+        self.rows += 1
+
+    def array(self) -> np.ndarray:
+        if self.file is None:
+            return np.stack(self.parts)
+        self.file.seek(0)
+        return np.fromfile(self.file, self.dtype).reshape(self.rows, *self.row_shape)
+
+    def write_npy(self, out) -> None:
+        """As ``np.lib.format.write_array`` would write ``array()``, in 4 MB pieces."""
+        header = {"descr": np.lib.format.dtype_to_descr(self.dtype), "fortran_order": False,
+                  "shape": (self.rows, *self.row_shape)}
+        np.lib.format.write_array_header_1_0(out, header)
+        if self.file is None:
+            out.write(np.stack(self.parts).tobytes())
+            return
+        self.file.seek(0)
+        while piece := self.file.read(4 << 20):
+            out.write(piece)
+
+    def close(self) -> None:
+        if self.file is not None:
+            self.file.close()
 
 
-def preprocess_video(path: str | os.PathLike, settings: PreprocessSettings, detector: BlazeFace | None = None) -> dict[str, np.ndarray]:
-    """A video file or frame folder -> the arrays of the module docstring, plus ``fps``, ``width``, ``height``.
+SPILL_PREFIX = ".spill-"  # + the writing process's id: a folder of spilled arrays
 
-    Raises ``VideoError`` (unreadable file) or ``NoFaceError`` (no face anywhere),
-    each naming the file.
+
+def remove_stale_spills(folder: str | os.PathLike) -> None:
+    """Remove the spill folders of processes that no longer run (killed mid-video)."""
+    for spill in Path(folder).glob(f"{SPILL_PREFIX}*"):
+        pid = spill.name[len(SPILL_PREFIX):].split("-")[0]
+        try:
+            os.kill(int(pid), 0)
+        except ProcessLookupError:
+            shutil.rmtree(spill, ignore_errors=True)
+        except (ValueError, PermissionError, OSError):
+            pass  # not ours to judge
+
+
+class VideoArrays:
+    """Per-frame results -> the arrays of the module docstring, one frame at a time.
+
+    Frames before the first face take its crop (offline only; streaming marks them "no
+    face") and zero flow; a dynamic image is made as soon as its clip's last frame
+    arrives, so only one clip of frames is held. ``spill_dir``: per-frame and per-clip
+    arrays go to temporary files there (``write_npz`` then copies them into the .npz),
+    so memory stays flat in video length; without it they are kept in memory.
     """
+
+    def __init__(self, settings: PreprocessSettings, source: str, spill_dir: str | os.PathLike | None = None):
+        self.settings, self.source = settings, source
+        size = settings.face_size
+        self._spill_dir = tempfile.mkdtemp(prefix=f"{SPILL_PREFIX}{os.getpid()}-", dir=spill_dir) if spill_dir is not None else None
+        spill = (lambda name: Path(self._spill_dir) / name) if self._spill_dir else (lambda name: None)
+        self.columns = {
+            "rgb": _Column((size, size, 3), np.uint8, spill("rgb")),
+            "flow": _Column((size, size, 2), np.float16, spill("flow")),
+            "rgb_dynamic": _Column((size, size, 3), np.float16, spill("rgb_dynamic")),
+            "flow_dynamic": _Column((size, size, 2), np.float16, spill("flow_dynamic")),
+        }
+        self.window: deque = deque(maxlen=settings.clip_len)  # (rgb uint8, flow float32) of the last frames
+        self.clip_starts: list[int] = []
+        self.detected: list[bool] = []
+        self.lost: list[bool] = []
+        self.boxes: list[tuple] = []
+        self.before_face = 0  # frames seen before the first face
+        self.n_frames = 0
+
+    def add(self, result: FrameResult) -> None:
+        self.n_frames += 1
+        self.detected.append(result.detected)
+        self.lost.append(result.lost)
+        self.boxes.append(result.box or (np.nan,) * 4)
+        if result.rgb is None:  # only before the first face: a track, once found, is kept
+            self.before_face += 1
+            return
+        for _ in range(self.before_face):
+            self._add_crop(result.rgb, np.zeros_like(result.flow))
+        self.before_face = 0
+        self._add_crop(result.rgb, result.flow)
+
+    def _add_crop(self, rgb: np.ndarray, flow: np.ndarray) -> None:
+        index = self.columns["rgb"].rows
+        self.columns["rgb"].append(rgb)
+        self.columns["flow"].append(flow)
+        self.window.append((rgb, flow))
+        start = index + 1 - self.settings.clip_len
+        if start >= 0 and start % self.settings.clip_stride == 0:  # the clips of clips.clip_starts
+            rgb_di, flow_di = clip_dynamic_images(np.stack([r for r, _ in self.window]), np.stack([f for _, f in self.window]),
+                                                  [0], self.settings.clip_len, self.settings.dynamic)
+            self.columns["rgb_dynamic"].append(rgb_di[0])
+            self.columns["flow_dynamic"].append(flow_di[0])
+            self.clip_starts.append(start)
+
+    def finish(self) -> None:
+        """Check that a face was found and pad a video shorter than a clip (its last crop
+        repeated, zero flow; see clips.pad_to_length). Raises ``NoFaceError``."""
+        if self.before_face == self.n_frames or not any(self.detected):
+            raise NoFaceError(f"{self.source}: no face found in any of {self.n_frames} frames")
+        rgb, flow = self.window[-1]
+        while self.columns["rgb"].rows < self.settings.clip_len:
+            self._add_crop(rgb, np.zeros_like(flow))
+        pad = self.columns["rgb"].rows - self.n_frames
+        self.detected += [False] * pad
+        self.lost += [True] * pad
+        self.boxes += [(np.nan,) * 4] * pad
+
+    def small_arrays(self) -> dict[str, np.ndarray]:
+        return {
+            "detected": np.array(self.detected),
+            "lost": np.array(self.lost),
+            "boxes": np.array(self.boxes, np.float32),
+            "clip_starts": np.array(self.clip_starts, np.int64),
+            "n_frames": np.array(self.n_frames),
+        }
+
+    def arrays(self) -> dict[str, np.ndarray]:
+        """Every array, in memory."""
+        big = {name: column.array() for name, column in self.columns.items()}
+        small = self.small_arrays()
+        return {"rgb": big["rgb"], "flow": big["flow"], **{k: small[k] for k in ("detected", "lost", "boxes", "clip_starts")},
+                "rgb_dynamic": big["rgb_dynamic"], "flow_dynamic": big["flow_dynamic"], "n_frames": small["n_frames"]}
+
+    def write_npz(self, file, extra: dict[str, np.ndarray]) -> None:
+        """The arrays and ``extra`` as an .npz (what ``np.savez`` writes: stored, not
+        compressed, no pickle), the big ones copied from disk piece by piece."""
+        with zipfile.ZipFile(file, mode="w", compression=zipfile.ZIP_STORED, allowZip64=True) as archive:
+            for name, value in {**self.columns, **self.small_arrays(), **extra}.items():
+                with archive.open(f"{name}.npy", "w", force_zip64=True) as member:
+                    if isinstance(value, _Column):
+                        value.write_npy(member)
+                    else:
+                        np.lib.format.write_array(member, np.asanyarray(value), allow_pickle=False)
+
+    def close(self) -> None:
+        for column in self.columns.values():
+            column.close()
+        if self._spill_dir is not None:
+            shutil.rmtree(self._spill_dir, ignore_errors=True)
+
+    def __enter__(self) -> VideoArrays:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+
+def _read_into(builder: VideoArrays, path, settings: PreprocessSettings, detector: BlazeFace | None, threads: int) -> dict:
+    """Run the pipeline over a file into ``builder``; returns fps, width and height."""
     pipeline = FramePipeline(settings, detector)
     if settings.face_source == "openface":
         info = probe(path, settings.frame_folder_fps)
         crops, detected = read_openface(Path(settings.openface_dir) / f"{Path(path).stem}.csv", size=settings.compute_size)
-        results = [pipeline.push_crop(c, bool(d), False) for c, d in zip(crops, detected)]
+        results = (pipeline.push_crop(c, bool(d), False) for c, d in zip(crops, detected))
     else:
         info, frames = read_video(path, settings.frame_folder_fps)
-        results = [pipeline.push(frame) for frame in frames]
-    arrays = _finish(results, settings, str(path))
-    arrays.update(fps=np.array(info.fps), width=np.array(info.width), height=np.array(info.height))
-    return arrays
+        results = frame_results(pipeline, frames, threads)
+    for result in results:
+        builder.add(result)
+    builder.finish()
+    return {"fps": np.array(info.fps), "width": np.array(info.width), "height": np.array(info.height)}
+
+
+def preprocess_video(path: str | os.PathLike, settings: PreprocessSettings, detector: BlazeFace | None = None,
+                     threads: int = 1) -> dict[str, np.ndarray]:
+    """A video file or frame folder -> the arrays of the module docstring, plus ``fps``, ``width``, ``height``.
+
+    ``threads``: see ``frame_results``. Raises ``VideoError`` (unreadable file) or
+    ``NoFaceError`` (no face anywhere), each naming the file.
+    """
+    with VideoArrays(settings, str(path)) as builder:
+        extra = _read_into(builder, path, settings, detector, threads)
+        return {**builder.arrays(), **extra}
+
+
+def preprocess_video_to_file(path: str | os.PathLike, target: str | os.PathLike, settings: PreprocessSettings,
+                             detector: BlazeFace | None = None, threads: int = 1) -> dict:
+    """The same written to ``target`` (an .npz, atomically), with memory flat in video
+    length: the per-frame arrays wait on disk beside ``target``, not in memory. Returns
+    frames, clips, detection_rate and fps (what the cache's index keeps)."""
+    target = Path(target)
+    with VideoArrays(settings, str(path), spill_dir=target.parent) as builder:
+        extra = _read_into(builder, path, settings, detector, threads)
+
+        def write(tmp: Path) -> None:
+            with open(tmp, "wb") as f:
+                builder.write_npz(f, extra)
+
+        write_atomically(target, write)
+        return {
+            "frames": builder.n_frames,
+            "clips": len(builder.clip_starts),
+            "detection_rate": float(np.mean(builder.detected[: builder.n_frames])),
+            "fps": float(extra["fps"]),
+        }
