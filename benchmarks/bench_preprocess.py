@@ -103,7 +103,7 @@ def long_video(videos: list[Path], path: Path, minutes: float) -> Path:
 
 
 _MEASURE_ONE = """
-import json, resource, sys, tempfile
+import json, sys, tempfile
 import cv2
 from fervid.cache import preprocess
 from fervid.preprocess import PreprocessSettings
@@ -113,8 +113,10 @@ if opencv_threads:
 with tempfile.TemporaryDirectory() as tmp:
     report = preprocess([video], tmp, PreprocessSettings(face_size=face_size), workers=1, threads=threads, progress=False)
     assert report.ok, report.summary()
-print(json.dumps({"frames": report.frames, "seconds": report.seconds,
-                  "peak_rss_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
+# VmHWM, not ru_maxrss: Linux carries ru_maxrss across exec, so a child started by a
+# large parent reports the parent's peak (seen: 7.7 GB for every video, from bench_speed)
+peak_kib = next(int(line.split()[1]) for line in open("/proc/self/status") if line.startswith("VmHWM:"))
+print(json.dumps({"frames": report.frames, "seconds": report.seconds, "peak_rss_mib": peak_kib / 1024}))
 """
 
 
