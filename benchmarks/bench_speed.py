@@ -14,7 +14,9 @@
 4. streaming prediction, frames/s, in ``auto`` (decode + face + flow + model), on the
    fixture clips or ``--videos``; on the CPU also where the model's time per frame goes
    (profiled, by op group) and the frame rate it could reach were its convolutions at the
-   measured peak.
+   measured peak;
+5. preprocessing one long 720×576 video (built from the fixture clips) in one process:
+   frames/s with one thread and two, and peak memory for 1 and 10 minutes of video.
 
 Models are timed interleaved, repeat by repeat, so machine noise hits all alike.
 
@@ -35,12 +37,13 @@ import torch
 from torch.utils.flop_counter import FlopCounterMode
 
 from bench_convlstm import KERNELS, peer_stack, step as stack_step
+from bench_preprocess import long_video_rates
 from bench_stream import FIXTURES, frames_from
 from bench_train import train_step_rate
 from common import conv_peak, header, peak_batch, save_json, sync
 
 from fervid.faces import BlazeFace
-from fervid.models.convlstm import ConvLSTM, ConvLSTMConfig, compile_steps
+from fervid.models.convlstm import ConvLSTM, ConvLSTMConfig, fuse_gate_arithmetic
 from fervid.models.fourstream import FourStreamNet, build_config
 from fervid.precision import autocast, describe, resolve_precision
 from fervid.predict import Predictor, StreamingPredictor, intra_op_threads, stream_frames, streaming_threads
@@ -86,10 +89,31 @@ def stack_models(in_channels: int, size: int, hidden: int, compiled: bool) -> di
     for cell in ("conventional", "enhanced"):
         config = ConvLSTMConfig(cell=cell, hidden_channels=(hidden,) * 4, kernel_sizes=KERNELS)
         models[f"fervid {cell}"] = ConvLSTM(in_channels, (size, size), config)
-    if compiled:
-        config = ConvLSTMConfig(hidden_channels=(hidden,) * 4, kernel_sizes=KERNELS)
-        models["fervid enhanced+compile"] = compile_steps(ConvLSTM(in_channels, (size, size), config))
+    if compiled:  # the same stacks with their per-step arithmetic through torch.compile
+        for cell in ("conventional", "enhanced"):
+            config = ConvLSTMConfig(cell=cell, hidden_channels=(hidden,) * 4, kernel_sizes=KERNELS)
+            models[f"fervid {cell}+fused"] = fuse_gate_arithmetic(ConvLSTM(in_channels, (size, size), config))
     return models
+
+
+def fused_recompiles(device: torch.device, batches=(8, 5, 3, 6)) -> list[int]:
+    """Graphs torch.compile made for the fused Enhanced stack (small preset, bfloat16,
+    forward + backward) at each new batch size in turn: automatic dynamic shapes should
+    make the second size compile once more and the later ones not at all."""
+    from torch._dynamo.utils import counters
+
+    _, frames, channels, size, hidden = STACKS["small"]
+    torch._dynamo.reset()
+    model = fuse_gate_arithmetic(ConvLSTM(channels, (size, size), ConvLSTMConfig(hidden_channels=(hidden,) * 4,
+                                                                                   kernel_sizes=KERNELS))).to(device)
+    made = []
+    for batch in batches:
+        before = counters["stats"]["unique_graphs"]
+        with autocast(device, "bfloat16"):
+            stack_step(model, torch.randn(batch, frames, channels, size, size, device=device),
+                       torch.randn(batch, hidden, size, size, device=device))
+        made.append(counters["stats"]["unique_graphs"] - before)
+    return made
 
 
 def bench_stacks(preset: str, device: torch.device, repeats: int, peaks: dict, compiled: bool) -> list[dict]:
@@ -103,16 +127,17 @@ def bench_stacks(preset: str, device: torch.device, repeats: int, peaks: dict, c
     flops = {}
     for name, model in stack_models(channels, size, hidden, compiled).items():
         model.to(device)
-        if "compile" in name:  # same arithmetic as the plain Enhanced stack
-            flops[name] = flops["fervid enhanced"]
+        if name.endswith("+fused"):  # the same arithmetic as the plain stack
+            flops[name] = flops[name.removesuffix("+fused")]
         else:
             counter = FlopCounterMode(display=False)
             with counter:
                 stack_step(model, clip, target)
             flops[name] = counter.get_total_flops()
-        for precision in ("bfloat16",) if "compile" in name else ("float32", "bfloat16"):  # compiled: one dtype, one graph set
-            for layout in ("nchw", "cl") if precision == "bfloat16" and "compile" not in name else ("nchw",):
-                model_copy = model if layout == "nchw" else copy.deepcopy(model).to(memory_format=torch.channels_last)
+        for precision in ("float32", "bfloat16"):
+            layouts = ("cl",) if name.endswith("+fused") else ("nchw", "cl") if precision == "bfloat16" else ("nchw",)
+            for layout in layouts:  # a fused stack is channels-last already (fuse_gate_arithmetic)
+                model_copy = model if layout == "nchw" or name.endswith("+fused") else copy.deepcopy(model).to(memory_format=torch.channels_last)
 
                 def run(m=model_copy, p=precision):
                     with autocast(device, p):
@@ -120,8 +145,11 @@ def bench_stacks(preset: str, device: torch.device, repeats: int, peaks: dict, c
                     sync(device)
 
                 variants[name, precision, layout] = run
-    for run in variants.values():  # warm-up: oneDNN primitives, allocator
+    first_call = {}
+    for key, run in variants.items():  # warm-up: oneDNN primitives, allocator, torch.compile
+        start = time.perf_counter()
         run()
+        first_call[key] = time.perf_counter() - start
     times = {key: [] for key in variants}
     for _ in range(repeats):
         for key, run in variants.items():
@@ -134,6 +162,9 @@ def bench_stacks(preset: str, device: torch.device, repeats: int, peaks: dict, c
         row = {"preset": preset, "model": name, "precision": precision, "layout": layout, "batch": batch,
                "median_s": seconds, "gflops": flops[name] / seconds / 1e9}
         row["share_of_peak"] = row["gflops"] / max(peaks[precision, "nchw"], peaks[precision, "cl"])
+        if name.endswith("+fused"):  # the first call compiled: its time beyond a warm call
+            row["compile_s"] = first_call[name, precision, layout] - seconds
+            row["x_eager"] = statistics.median(t / e for t, e in zip(ts, times[name.removesuffix("+fused"), precision, "nchw"]))
         if ("peer", "float32", "nchw") in times and ("peer", "bfloat16", "nchw") in times:
             row["x_peer_fp32"] = statistics.median(t / p for t, p in zip(ts, times["peer", "float32", "nchw"]))
             row["x_peer_bf16"] = statistics.median(t / p for t, p in zip(ts, times["peer", "bfloat16", "nchw"]))
@@ -177,6 +208,10 @@ def bench_training(preset: str, device: torch.device, auto: str, max_batch: int 
     for precision in dict.fromkeys(("float32", auto)):
         rows.append(train_step_rate(preset, batch, device, precision, steps))
     rows.append(train_step_rate(preset, batch, device, auto, steps, channels_last=True))
+    fused = train_step_rate(preset, batch, device, auto, steps, channels_last=True, fused=True)
+    fused["gflop_per_clip"] = rows[-1]["gflop_per_clip"]  # the same arithmetic
+    fused["achieved_gflops"] = fused["gflop_per_clip"] * fused["clips_per_s"]
+    rows.append(fused)
     while device.type == "cuda" and batch * 2 <= max_batch:
         batch *= 2
         try:
@@ -229,6 +264,14 @@ def bench_streaming(preset: str, precision: str, frames: int, detector, device: 
     before = pipelined(False, torch.get_num_threads(), 1)
     now = pipelined(device.type == "cpu", threads, predictor.settings.clip_stride)
     profiled = profile_streaming(predictor, faces, detector) if profiled_ops else {}
+    fuse_gate_arithmetic(model)  # the same, with --fuse-gates: a first pass compiles the streaming shapes
+    try:
+        start = time.perf_counter()
+        pipelined(device.type == "cpu", threads, predictor.settings.clip_stride)
+        profiled["fused_first_pass_s"] = time.perf_counter() - start
+        profiled["pipelined_fused_frames_per_s"] = pipelined(device.type == "cpu", threads, predictor.settings.clip_stride)
+    finally:
+        fuse_gate_arithmetic(model, enabled=False)
     return {"preset": preset, "precision": precision, "frames": frames, "frames_per_s": frames / seconds,
             "front_end_ms": 1000 * front / frames, "model_ms": 1000 * (seconds - front) / frames,
             "pipelined_sequential_streams_frames_per_s": before, "pipelined_frames_per_s": now,
@@ -284,8 +327,8 @@ def main() -> None:
     parser.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--repeats", type=int, default=5, help="stack repeats at the small preset (paper: 2)")
-    parser.add_argument("--skip", default="", help="comma list of parts to skip: stacks,train,stream")
-    parser.add_argument("--compile", action="store_true", help="also the Enhanced stack with compiled steps (slow to compile)")
+    parser.add_argument("--skip", default="", help="comma list of parts to skip: stacks,train,stream,preprocess")
+    parser.add_argument("--compile", action="store_true", help="also the stacks with their gate arithmetic fused by torch.compile")
     parser.add_argument("--videos", default=str(FIXTURES), help="videos for the streaming part (default: the eNTERFACE'05 fixture clips)")
     parser.add_argument("--max-batch", type=int, default=256, help="GPU: the largest training batch tried")
     parser.add_argument("--json")
@@ -308,16 +351,18 @@ def main() -> None:
     presets = args.presets.split(",")
     if "stacks" not in skip:
         print("## ConvLSTM stacks, forward + backward")
-        print(f"  {'preset':<6} {'model':<21} {'precision':<9} {'layout':<6} {'s':>7} {'GFLOP/s':>8} {'% peak':>7} {'× peer fp32':>12} {'× peer bf16':>12}")
+        print(f"  {'preset':<6} {'model':<27} {'precision':<9} {'layout':<6} {'s':>7} {'GFLOP/s':>8} {'% peak':>7} {'× peer fp32':>12} {'× peer bf16':>12}")
         for preset in presets:
-            for row in bench_stacks(preset, device, args.repeats if preset == "small" else 2, peaks,
-                                    args.compile and preset == "small"):
+            for row in bench_stacks(preset, device, args.repeats if preset == "small" else 2, peaks, args.compile):
                 out["stacks"].append(row)
                 ratios = (f"{row['x_peer_fp32']:>12.2f} {row['x_peer_bf16']:>12.2f}" if "x_peer_fp32" in row else "")
-                print(f"  {preset:<6} {row['model']:<21} {row['precision']:<9} {row['layout']:<6} {row['median_s']:7.3f} "
-                      f"{row['gflops']:8.0f} {100 * row['share_of_peak']:6.0f}% {ratios}", flush=True)
-        print("  targets: Enhanced float32 ≤ 1.15× peer fp32; best precision ≤ 0.25× peer fp32, ≤ 0.7× peer bf16, "
-              "≥ 25% of the bfloat16 peak at the paper preset")
+                fused = (f"  {row['x_eager']:.2f}× eager, compiled in {row['compile_s']:.0f} s" if "x_eager" in row else "")
+                print(f"  {preset:<6} {row['model']:<27} {row['precision']:<9} {row['layout']:<6} {row['median_s']:7.3f} "
+                      f"{row['gflops']:8.0f} {100 * row['share_of_peak']:6.0f}% {ratios}{fused}", flush=True)
+        if args.compile:
+            out["fused_recompiles"] = fused_recompiles(device)
+            print(f"  fused Enhanced stack, graphs compiled at batch sizes 8, 5, 3, 6 in turn: {out['fused_recompiles']}")
+        print("  targets (issue 19): Enhanced, fastest precision ≤ 0.45× peer fp32 and ≤ 0.8× peer bf16; float32 ≤ 1.0× peer fp32")
         bf16_gain = max(peaks["bfloat16", "nchw"], peaks["bfloat16", "cl"]) / max(peaks["float32", "nchw"], peaks["float32", "cl"])
         tf32 = " (float32 convolutions run as TF32 in cuDNN)" if device.type == "cuda" else ""
         print(f"  limits: this device's bfloat16 peak is {bf16_gain:.1f}× its float32 peak{tf32}, which bounds any stack's "
@@ -337,8 +382,10 @@ def main() -> None:
                 peak = max(peaks[row["precision"], "nchw"], peaks[row["precision"], "cl"])
                 row["share_of_peak"] = row["achieved_gflops"] / peak
                 layout = "channels-last ResNets" if row["channels_last"] else "NCHW"
+                if row.get("fused"):
+                    layout = f"+ --fuse-gates ({row['first_step_s']:.0f} s first step)"
                 memory = f", peak memory {row['peak_memory_gib']:.1f} GiB" if "peak_memory_gib" in row else ""
-                print(f"  {preset:<6} batch {row['batch']:>3} {row['precision']:<9} {layout:<22} {row['clips_per_s']:8.2f} clips/s "
+                print(f"  {preset:<6} batch {row['batch']:>3} {row['precision']:<9} {layout:<36} {row['clips_per_s']:8.2f} clips/s "
                       f"({row['gflop_per_clip']:.1f} GFLOP/clip, {row['achieved_gflops']:.0f} GFLOP/s = "
                       f"{100 * row['share_of_peak']:.1f}% of the conv peak{memory})", flush=True)
     if "stream" not in skip:
@@ -354,7 +401,8 @@ def main() -> None:
                       f"front end a thread ahead: {row['pipelined_sequential_streams_frames_per_s']:.1f} frames/s with the "
                       f"streams one after the other on {args.threads} threads, a frame at a time; "
                       f"{row['pipelined_frames_per_s']:.1f} side by side on {row['streaming_threads']} thread(s) each, "
-                      f"8 frames at a time (fervid stream)", flush=True)
+                      f"8 frames at a time (fervid stream); {row['pipelined_fused_frames_per_s']:.1f} so with fused gate "
+                      f"arithmetic (its first pass, compiling: {row['fused_first_pass_s']:.0f} s)", flush=True)
                 if "gflop_per_frame" in row:
                     by_op = row["ms_per_frame_by_op"]
                     profiled = sum(by_op.values())
@@ -374,6 +422,15 @@ def main() -> None:
         print(f"  target: ≥ 100 frames/s at the small preset ({verdict}fervid stream). Limits: per frame the model\n"
               "  steps two windows × two ConvLSTM streams × 4 layers (small kernels, overhead-bound), and the\n"
               "  front end (BlazeFace, resizes, Farneback) shares the same cores: see the split and the profile above")
+    if "preprocess" not in skip:
+        print("## preprocessing one long video, small preset, one process (fervid preprocess --workers 1)")
+        out["preprocess"] = long_video_rates(find_videos([args.videos]))
+        one_core, before, after = (r["frames_per_s"] for r in out["preprocess"][:3])
+        memory = {r["minutes"]: r["peak_rss_mib"] for r in out["preprocess"][3:]}
+        (short, short_mib), (long, long_mib) = sorted(memory.items())
+        print(f"  two threads vs one core: {after / one_core:.2f}×, vs before: {after / before:.2f}×; "
+              f"peak memory {long:g} min / {short:g} min: "
+              f"{long_mib / short_mib:.2f}×. Targets (issue 19): ≥ 250 frames/s, memory within 10%")
     save_json(args.json, out)
 
 

@@ -19,15 +19,22 @@ from torch.utils.flop_counter import FlopCounterMode
 from common import conv_peak, header, peak_batch, save_json, sync
 
 from fervid.demo import random_inputs
+from fervid.models.convlstm import fuse_gate_arithmetic
 from fervid.models.fourstream import FourStreamNet, build_config
 
 BATCH = {"small": 8, "paper": 8}
 
 
-def train_step_rate(preset: str, batch: int, device, precision: str, steps: int, channels_last: bool = False) -> dict:
-    """``channels_last``: the ResNet streams' weights and inputs in channels-last layout."""
+def train_step_rate(preset: str, batch: int, device, precision: str, steps: int, channels_last: bool = False,
+                    fused: bool = False) -> dict:
+    """``channels_last``: the ResNet streams' weights and inputs in channels-last layout.
+    ``fused``: the ConvLSTM gate arithmetic through torch.compile, the stacks channels-last
+    (``fuse_gate_arithmetic``, ``--fuse-gates``); its FLOPs are not counted (the same as
+    without), its compile time is."""
     torch.manual_seed(0)
     model = FourStreamNet(build_config(preset, "e")).to(device)
+    if fused:
+        fuse_gate_arithmetic(model)
     optimizer = torch.optim.SGD(model.parameters(), lr=0.01, momentum=0.9)
     inputs = {k: v.to(device) for k, v in random_inputs(model, batch).items()}
     if channels_last:
@@ -44,10 +51,16 @@ def train_step_rate(preset: str, batch: int, device, precision: str, steps: int,
         loss.backward()
         optimizer.step()
 
-    counter = FlopCounterMode(display=False)
-    with counter:
-        step()  # also the warm-up
-    flops_per_clip = counter.get_total_flops() / batch
+    start = time.perf_counter()
+    if fused:
+        step()  # compiles
+        flops_per_clip = float("nan")
+    else:
+        counter = FlopCounterMode(display=False)
+        with counter:
+            step()  # also the warm-up
+        flops_per_clip = counter.get_total_flops() / batch
+    first_step = time.perf_counter() - start
     if device.type == "cuda":
         torch.cuda.reset_peak_memory_stats()
     sync(device)
@@ -56,7 +69,8 @@ def train_step_rate(preset: str, batch: int, device, precision: str, steps: int,
         step()
     sync(device)
     seconds = (time.perf_counter() - start) / steps
-    row = {"preset": preset, "batch": batch, "precision": precision, "channels_last": channels_last, "s_per_step": seconds,
+    row = {"preset": preset, "batch": batch, "precision": precision, "channels_last": channels_last, "fused": fused,
+           "first_step_s": first_step, "s_per_step": seconds,
            "clips_per_s": batch / seconds, "gflop_per_clip": flops_per_clip / 1e9,
            "achieved_gflops": flops_per_clip * batch / seconds / 1e9}
     if device.type == "cuda":

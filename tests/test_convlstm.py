@@ -10,7 +10,9 @@ from fervid.models.convlstm import (
     ConvLSTMConfig,
     ConvLSTMState,
     EnhancedConvLSTMCell,
-    compile_steps,
+    _Fused,
+    fuse_gate_arithmetic,
+    lstm_pointwise,
 )
 
 B, C, CH, H, W = 2, 3, 8, 10, 12
@@ -291,23 +293,71 @@ def test_stack_gradients_reach_every_parameter_and_every_frame(cell):
     assert torch.all(per_frame > 0), f"some frames get no gradient: {per_frame}"
 
 
-def test_compiled_steps_compute_the_same():
-    """torch.compile of the per-step work (inductor, as on CUDA) gives the eager results:
-    outputs and gradients, through t = 0, t = 1 and t >= 2."""
+@pytest.mark.parametrize("cell", ["enhanced", "conventional"])
+def test_fused_gate_arithmetic_computes_the_same(cell):
+    """torch.compile of the per-step arithmetic (Inductor, as on CUDA) gives the eager
+    results, outputs and gradients, through t = 0, t = 1 and t >= 2; a new batch size
+    compiles once more (shapes turn dynamic), a third one not at all."""
     torch.manual_seed(7)
-    config = ConvLSTMConfig(hidden_channels=(8,), kernel_sizes=(3,), norm_groups=2)
+    config = ConvLSTMConfig(cell=cell, hidden_channels=(8, 8), kernel_sizes=(3, 3), norm_groups=2)
     eager = ConvLSTM(C, (H, W), config)
-    compiled = ConvLSTM(C, (H, W), config)
-    compiled.load_state_dict(eager.state_dict())
-    compile_steps(compiled)
+    fused = fuse_gate_arithmetic(ConvLSTM(C, (H, W), config))
+    fused.load_state_dict(eager.state_dict())
     x = torch.randn(B, 3, C, H, W)
     outputs = []
-    for stack in (eager, compiled):
+    for stack in (eager, fused):
         out, _ = stack(x)
         out.square().sum().backward()
-        outputs.append((out.detach(), stack.cells[0].hidden_conv.weight.grad))
-    torch.testing.assert_close(outputs[1][0], outputs[0][0], atol=1e-5, rtol=1e-4)
-    torch.testing.assert_close(outputs[1][1], outputs[0][1], atol=1e-4, rtol=1e-4)
+        outputs.append((out.detach(), stack.cells[0].hidden_conv.weight.grad, stack.cells[0].peephole.grad))
+    for got, want in zip(outputs[1], outputs[0]):
+        torch.testing.assert_close(got, want, atol=1e-4, rtol=1e-4)
+    graphs = torch._dynamo.utils.counters["stats"]["unique_graphs"]
+    with torch.no_grad():
+        fused(torch.randn(B + 1, 3, C, H, W))
+        after_second = torch._dynamo.utils.counters["stats"]["unique_graphs"]
+        fused(torch.randn(B + 3, 3, C, H, W))
+    assert after_second > graphs  # the first new batch size compiled
+    assert torch._dynamo.utils.counters["stats"]["unique_graphs"] == after_second  # the next did not
+    assert fused.cells[1].hidden_conv.weight.is_contiguous(memory_format=torch.channels_last)
+    unfused = fuse_gate_arithmetic(fused, enabled=False)
+    assert not unfused.cells[0].fused and unfused.cells[1].hidden_conv.weight.is_contiguous()
+
+
+def test_fused_gate_arithmetic_in_bfloat16():
+    """The fast path as training runs it on a CPU with bfloat16: fused, channels-last,
+    autocast; the same outputs and gradients as eager NCHW within bfloat16's rounding."""
+    torch.manual_seed(3)
+    config = ConvLSTMConfig(hidden_channels=(8, 8), kernel_sizes=(3, 3), norm_groups=2)
+    eager = ConvLSTM(C, (H, W), config)
+    fused = ConvLSTM(C, (H, W), config)
+    fused.load_state_dict(eager.state_dict())
+    fuse_gate_arithmetic(fused)
+    x = torch.randn(B, 4, C, H, W)
+    results = []
+    for stack in (eager, fused):
+        with torch.autocast("cpu", torch.bfloat16):
+            out, state = stack(x)
+        out.float().square().mean().backward()
+        assert state[-1].c.dtype == torch.float32
+        results.append((out.float().detach(), stack.cells[0].input_conv.weight.grad))
+    torch.testing.assert_close(results[1][0], results[0][0], atol=0.05, rtol=0.05)
+    torch.testing.assert_close(results[1][1], results[0][1], atol=0.02, rtol=0.1)
+
+
+def test_fused_falls_back_to_eager_where_compile_fails(monkeypatch):
+    def broken_compile(fn, **kwargs):
+        def compiled(*args):
+            raise RuntimeError("InductorError: no C++ compiler found")
+        return compiled
+
+    monkeypatch.setattr(torch, "compile", broken_compile)
+    fused = _Fused(lstm_pointwise)
+    gates, c = torch.randn(2, 8, 4, 4), torch.randn(2, 2, 4, 4)
+    with pytest.warns(RuntimeWarning, match="no C\\+\\+ compiler found.*runs eagerly"):
+        out = fused(gates, c, None, False)
+    torch.testing.assert_close(out, lstm_pointwise(gates, c, None, False))
+    fused(gates, c, None, False)  # no second warning: the error is remembered
+    assert fused.error is not None
 
 
 def test_channels_last_input_gives_standard_layout_states():

@@ -20,6 +20,7 @@ from fervid.labels import EXPRESSIONS
 from fervid.models.fourstream import build_config
 from fervid.models.resnet import ResNetConfig
 from fervid.precision import resolve_precision
+from fervid.models.convlstm import ConvLSTMCell
 from fervid.train import TrainConfig, TrainingDiverged, settings_fingerprint, train
 
 SIZE = 16
@@ -129,6 +130,23 @@ def test_resume_with_other_settings_is_refused(tmp_path):
     train(tiny_model("c"), one_epoch, clip_set(), tmp_path, progress=False)
     with pytest.raises(ValueError, match="other settings"):
         train(tiny_model("c"), dataclasses.replace(one_epoch, lr=0.5), clip_set(), tmp_path, progress=False)
+
+
+def test_fused_gates_train_and_read_unfused_runs(tmp_path):
+    """--fuse-gates: the fused model trains and is saved in the standard layout; a run made
+    without it is taken up with it (a speed setting, not part of the fingerprint)."""
+    config = dataclasses.replace(CONFIG, epochs=2, batch_size=6)
+    train(tiny_model("c"), config, clip_set(), tmp_path / "plain", progress=False)
+    _, history = train(tiny_model("c"), dataclasses.replace(config, fuse_gates=True), clip_set(), tmp_path / "plain", progress=False)
+    assert [row["epoch"] for row in history] == [1, 2]  # read back, not refused
+    model, history = train(tiny_model("c"), dataclasses.replace(config, fuse_gates=True), clip_set(), tmp_path / "fused", progress=False)
+    assert np.isfinite(history[-1]["train_loss"])
+    cells = [m for m in model.modules() if isinstance(m, ConvLSTMCell)]
+    assert cells and all(cell.fused for cell in cells)
+    loaded, _ = load_model(tmp_path / "fused" / "model")  # unfused, NCHW
+    _, probs = evaluate(model, clip_set(seed=2), precision="float32")
+    _, probs_loaded = evaluate(loaded, clip_set(seed=2), precision="float32")
+    np.testing.assert_allclose(probs_loaded, probs, atol=1e-4)
 
 
 def test_fingerprint_holds_the_precision_auto_resolved_to():

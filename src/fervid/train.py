@@ -45,6 +45,7 @@ from .atomic import write_atomically, write_json, write_rows
 from .checkpoint import config_to_dict, save_model
 from .clipset import ClipSet, collate, mirror
 from .inference import evaluate, flush_denormals, to_device
+from .models.convlstm import fuse_gate_arithmetic
 from .models.fourstream import FourStreamConfig, FourStreamNet
 from .precision import PRECISIONS, autocast, describe, resolve_precision
 from .progress import progress_bar, wanted
@@ -83,6 +84,10 @@ class TrainConfig:
     seed: int = 0
     precision: str = "auto"  # "float32", "bfloat16" (autocast, float32 weights) or "auto" (fervid.precision)
     compile: bool = False  # torch.compile the model
+    # The ConvLSTM gate arithmetic fused by torch.compile, the stacks channels-last
+    # (models.convlstm.fuse_gate_arithmetic): the same results to float rounding, so not
+    # part of a run's fingerprint; a run may be resumed with or without it.
+    fuse_gates: bool = False
     device: str = "auto"  # "auto": CUDA if present, else CPU
 
     def __post_init__(self) -> None:
@@ -276,6 +281,8 @@ def train(
     flush_denormals()
     seed_everything(config.seed)
     model = FourStreamNet(model_config).to(device)
+    if config.fuse_gates:
+        fuse_gate_arithmetic(model)
     if ddp.active and device.type == "cuda":
         # Batch statistics over all ranks, so the ResNet streams see the global batch. (On the
         # CPU, SyncBatchNorm is unsupported: there each rank normalises its own share.)
@@ -398,10 +405,11 @@ def train(
 
 
 def settings_fingerprint(model_config: FourStreamConfig, config: TrainConfig, extra: dict | None) -> str:
-    """A hash of everything that shapes the result (not loader_workers, which does not).
+    """A hash of everything that shapes the result (not loader_workers or fuse_gates, which
+    do not; leaving fuse_gates out also keeps the fingerprints of runs made before it existed).
     The precision enters as resolved on this machine: a run begun in bfloat16 under "auto"
     is not resumed in float32 on a machine where "auto" means float32."""
-    train = {k: v for k, v in config_to_dict(config).items() if k != "loader_workers"}
+    train = {k: v for k, v in config_to_dict(config).items() if k not in ("loader_workers", "fuse_gates")}
     train["precision"] = resolve_precision(config.precision, resolve_device(config.device))
     blob = json.dumps({"model": config_to_dict(model_config), "train": train, "extra": extra or {}}, sort_keys=True, default=str)
     return hashlib.sha256(blob.encode()).hexdigest()[:16]

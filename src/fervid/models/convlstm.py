@@ -25,10 +25,12 @@ for all T frames as one batched convolution (``input_projection``); only
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass
 from typing import NamedTuple
 
 import torch
+import torch.nn.functional as F
 from torch import Tensor, nn
 
 CELL_TYPES = ("conventional", "enhanced")
@@ -99,6 +101,119 @@ class ConvLSTMState(NamedTuple):
     h_prev: Tensor | None = None  # h_{t-1}, read as h_{t-2} by the next Enhanced step; None = zero
 
 
+# ------------------------------------------------------------ per-step arithmetic
+# Pure functions of tensors (no module in their arguments), so that one torch.compile of
+# each serves every cell, layer and stream: guards on tensor shapes and on which state
+# is None (t = 0, t = 1, t >= 2), not on module identity.
+
+
+def lstm_pointwise(gates: Tensor, c_prev: Tensor | None, peephole: Tensor | None,
+                   output_from_current: bool, out_dtype: torch.dtype | None = None) -> tuple[Tensor, Tensor]:
+    """Eq. 1 after its convolutions: gate pre-activations (B, 4Ch, H, W), c_{t-1} (None: zero)
+    and the peephole weights W_c{i,f,o} -> (o_t∘tanh(c_t), c_t), each (B, Ch, H, W).
+    ``out_dtype``: the dtype of o_t∘tanh(c_t) (see ``state_dtype``); c_t keeps its own."""
+    # Split, unbind and stack have gradients that concatenate; indexing a slice
+    # would make autograd fill a zero tensor of the full size for each piece.
+    gates = gates.unflatten(1, (4, gates.shape[1] // 4))  # (B, 4Ch, H, W) -> (B, 4, Ch, H, W)
+    no_peephole_term = peephole is None or c_prev is None  # W_c∘c_{t-1} vanishes when c_{t-1} = 0
+    if output_from_current:  # Shi et al.: i, f read c_{t-1}; o reads c_t
+        pre_if, pre_o, pre_g = gates.split([2, 1, 1], dim=1)
+        if not no_peephole_term:
+            peep_if, peep_o = peephole.split([2, 1])
+            pre_if = torch.addcmul(pre_if, peep_if, c_prev.unsqueeze(1))
+        i, f = torch.sigmoid(pre_if).unbind(1)
+        g = torch.tanh(pre_g.squeeze(1))
+        c = i * g if c_prev is None else torch.addcmul(i * g, f, c_prev)
+        pre_o = pre_o.squeeze(1)
+        o = torch.sigmoid(pre_o if peephole is None else torch.addcmul(pre_o, peephole[2], c))
+    else:  # paper as printed: i, f and o all read c_{t-1}
+        pre_ifo, pre_g = gates.split([3, 1], dim=1)
+        if not no_peephole_term:
+            pre_ifo = torch.addcmul(pre_ifo, peephole, c_prev.unsqueeze(1))
+        i, f, o = torch.sigmoid(pre_ifo).unbind(1)
+        g = torch.tanh(pre_g.squeeze(1))
+        c = i * g if c_prev is None else torch.addcmul(i * g, f, c_prev)
+    out = o * torch.tanh(c)
+    return (out if out_dtype is None else out.to(out_dtype)), c
+
+
+def enhanced_pointwise(gates: Tensor, c_prev: Tensor | None, peephole: Tensor | None, output_from_current: bool,
+                       skip: Tensor, h_prev: Tensor | None, norm_weight: Tensor, norm_bias: Tensor,
+                       norm_groups: int, norm_eps: float, out_dtype: torch.dtype | None = None) -> tuple[Tensor, Tensor]:
+    """Eq. 2 after its convolutions: ``lstm_pointwise``, then
+    h_t = GroupNorm(o_t∘tanh(c_t) + h_{t-2} + W_xs*x_t) -> (h_t, c_t); ``out_dtype`` as there."""
+    lstm_out, c = lstm_pointwise(gates, c_prev, peephole, output_from_current)
+    pre_norm = lstm_out + skip  # o_t∘tanh(c_t) + W_xs*x_t
+    if h_prev is not None:
+        pre_norm = pre_norm + h_prev  # + h_{t-2}
+    h = F.group_norm(pre_norm, norm_groups, norm_weight, norm_bias, norm_eps)
+    return (h if out_dtype is None else h.to(out_dtype)), c
+
+
+def state_dtype(device: torch.device) -> torch.dtype | None:
+    """The dtype of h_t under autocast: the convolutions' (bfloat16), so that h_t is cast
+    once where it is made instead of by autocast at each of the two convolutions that read
+    it (the next step's W_h*h and the next layer's W_x*x), forward and backward; c_t stays
+    float32. None (no cast) without autocast. Measured on the CPU: casts were 16-41% of
+    the bfloat16 stack's time (benchmarks/bench_speed.py); tests/test_precision.py bounds
+    the effect on the output."""
+    kind = device.type
+    return torch.get_autocast_dtype(kind) if torch.is_autocast_enabled(kind) else None
+
+
+class _Fused:
+    """``fn`` through ``torch.compile`` (Inductor fuses its elementwise work and GroupNorm
+    into a few loops: C++/OpenMP on the CPU, Triton on CUDA), compiled at the first call.
+    Where compilation fails (no C++ compiler, an unsupported platform) it warns once and
+    runs ``fn`` itself from then on. Shapes start static and turn dynamic at the first new
+    batch size or frame size (torch.compile's automatic dynamic shapes), so a new batch
+    size costs one recompilation, not one each."""
+
+    def __init__(self, fn):
+        self.fn, self.compiled, self.error = fn, None, None
+
+    def __call__(self, *args):
+        if self.error is None:
+            if self.compiled is None:
+                # One graph per variant: t = 0, 1, >= 2 (which state is None) × float32 or
+                # bfloat16 × training or inference × static or dynamic shapes, up to 24 per
+                # function. Past dynamo's default limit of 8 it stops compiling and runs eagerly
+                # (measured: the paper preset's stacks, benchmarked after the small ones, did).
+                limit = torch._dynamo.config.recompile_limit
+                torch._dynamo.config.recompile_limit = max(limit, 64)
+                self.compiled = torch.compile(self.fn)
+            try:
+                return self.compiled(*args)
+            except Exception as err:  # noqa: BLE001 - any compiler failure: run eagerly instead
+                self.error = err
+                warnings.warn(f"torch.compile failed ({type(err).__name__}: {str(err).splitlines()[0] if str(err) else ''}); "
+                              "the ConvLSTM gate arithmetic runs eagerly", RuntimeWarning, stacklevel=2)
+        return self.fn(*args)
+
+
+FUSED_LSTM_POINTWISE = _Fused(lstm_pointwise)
+FUSED_ENHANCED_POINTWISE = _Fused(enhanced_pointwise)
+
+
+def fuse_gate_arithmetic(module: nn.Module, enabled: bool = True) -> nn.Module:
+    """Run the per-step arithmetic of every ConvLSTM cell in ``module`` (gates, cell state,
+    the Enhanced sum and GroupNorm) through ``torch.compile``, and hold the ConvLSTM stacks'
+    weights channels-last, so that their convolutions return channels-last gates, the
+    layout oneDNN's bfloat16 convolution computes in: an NCHW output cost a reorder
+    (``aten::copy_``) 4× the convolution's own time on an AMX CPU (20.5 vs 4.9 ms for 32 ->
+    128 channels, 4×112×112), 39% of the paper-preset stack's time. Eagerly, the gate
+    arithmetic is slower on channels-last gates (their channel blocks interleave); fused,
+    it is not. Measured (``benchmarks/bench_speed.py --compile``): Enhanced stack,
+    bfloat16, forward + backward, 0.51× eager at the paper preset, 0.75× at the small one.
+    The results are the eager ones to float rounding (tested); ``enabled=False`` undoes it."""
+    for part in module.modules():
+        if isinstance(part, ConvLSTMCell):
+            part.fused = enabled
+        if isinstance(part, ConvLSTM):
+            part.to(memory_format=torch.channels_last if enabled else torch.contiguous_format)
+    return module
+
+
 class ConvLSTMCell(nn.Module):
     """One step of the conventional ConvLSTM (eq. 1) with peepholes.
 
@@ -107,6 +222,7 @@ class ConvLSTMCell(nn.Module):
     """
 
     enhanced = False
+    fused = False  # the per-step arithmetic through torch.compile (fuse_gate_arithmetic)
 
     def __init__(
         self,
@@ -171,29 +287,8 @@ class ConvLSTMCell(nn.Module):
 
     def _gates_to_output(self, gates: Tensor, c_prev: Tensor | None) -> tuple[Tensor, Tensor]:
         """Gate pre-activations (B, 4Ch, H, W) and c_{t-1} -> (o_t∘tanh(c_t), c_t)."""
-        # Split, unbind and stack have gradients that concatenate; indexing a slice
-        # would make autograd fill a zero tensor of the full size for each piece.
-        gates = gates.unflatten(1, (4, self.hidden_channels))  # (B, 4Ch, H, W) -> (B, 4, Ch, H, W)
-        peephole = self.peephole
-        no_peephole_term = peephole is None or c_prev is None  # W_c∘c_{t-1} vanishes when c_{t-1} = 0
-        if self.output_from_current:  # Shi et al.: i, f read c_{t-1}; o reads c_t
-            pre_if, pre_o, pre_g = gates.split([2, 1, 1], dim=1)
-            if not no_peephole_term:
-                peep_if, peep_o = peephole.split([2, 1])
-                pre_if = torch.addcmul(pre_if, peep_if, c_prev.unsqueeze(1))
-            i, f = torch.sigmoid(pre_if).unbind(1)
-            g = torch.tanh(pre_g.squeeze(1))
-            c = i * g if c_prev is None else torch.addcmul(i * g, f, c_prev)
-            pre_o = pre_o.squeeze(1)
-            o = torch.sigmoid(pre_o if peephole is None else torch.addcmul(pre_o, peephole[2], c))
-        else:  # paper as printed: i, f and o all read c_{t-1}
-            pre_ifo, pre_g = gates.split([3, 1], dim=1)
-            if not no_peephole_term:
-                pre_ifo = torch.addcmul(pre_ifo, peephole, c_prev.unsqueeze(1))
-            i, f, o = torch.sigmoid(pre_ifo).unbind(1)
-            g = torch.tanh(pre_g.squeeze(1))
-            c = i * g if c_prev is None else torch.addcmul(i * g, f, c_prev)
-        return o * torch.tanh(c), c
+        pointwise = FUSED_LSTM_POINTWISE if self.fused else lstm_pointwise
+        return pointwise(gates, c_prev, self.peephole, self.output_from_current, state_dtype(gates.device))
 
 
 class EnhancedConvLSTMCell(ConvLSTMCell):
@@ -234,11 +329,10 @@ class EnhancedConvLSTMCell(ConvLSTMCell):
         gates, skip = x_proj
         if state is not None:
             gates = gates + self.hidden_conv(state.h)
-        lstm_out, c = self._gates_to_output(gates, None if state is None else state.c)
-        pre_norm = lstm_out + skip  # o_t∘tanh(c_t) + W_xs*x_t
-        if state is not None and state.h_prev is not None:
-            pre_norm = pre_norm + state.h_prev  # + h_{t-2}
-        h = self.norm(pre_norm)
+        pointwise = FUSED_ENHANCED_POINTWISE if self.fused else enhanced_pointwise
+        h, c = pointwise(gates, None if state is None else state.c, self.peephole, self.output_from_current,
+                         skip, None if state is None else state.h_prev,
+                         self.norm.weight, self.norm.bias, self.norm.num_groups, self.norm.eps, state_dtype(gates.device))
         return h, ConvLSTMState(h=h, c=c, h_prev=None if state is None else state.h)
 
 
@@ -317,16 +411,3 @@ class ConvLSTM(nn.Module):
             layer_in = torch.stack(outputs).flatten(0, 1)  # T × (B, Ch, H, W) -> (T*B, Ch, H, W)
         out = layer_in.unflatten(0, (frames, batch)).transpose(0, 1)  # (T*B, Ch, H, W) -> (B, T, Ch, H, W)
         return out, new_state
-
-
-def compile_steps(stack: ConvLSTM, **compile_options) -> ConvLSTM:
-    """Fuse each cell's per-step work (hidden convolution, gate arithmetic, cell state,
-    GroupNorm) with ``torch.compile``; the input projections stay batched over frames.
-    Shapes are static, so each cell compiles up to three graphs (t = 0, t = 1, t ≥ 2).
-    Where compilation is unavailable the stack is left as it was. Measure before use:
-    ``benchmarks/bench_speed.py`` prints the stacks with and without it."""
-    if not hasattr(torch, "compile"):
-        return stack
-    for cell in stack.cells:
-        cell.step = torch.compile(cell.step, dynamic=False, **compile_options)
-    return stack
