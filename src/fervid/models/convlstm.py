@@ -161,6 +161,9 @@ def state_dtype(device: torch.device) -> torch.dtype | None:
     return torch.get_autocast_dtype(kind) if torch.is_autocast_enabled(kind) else None
 
 
+RECOMPILE_LIMIT = 64  # graphs per fused function; see _Fused
+
+
 class _Fused:
     """``fn`` through ``torch.compile`` (Inductor fuses its elementwise work and GroupNorm
     into a few loops: C++/OpenMP on the CPU, Triton on CUDA), compiled at the first call.
@@ -174,13 +177,15 @@ class _Fused:
 
     def __call__(self, *args):
         if self.error is None:
+            # One graph per variant: t = 0, 1, >= 2 (which state is None) × float32 or
+            # bfloat16 × training or inference × static or dynamic shapes × threads (streaming
+            # steps its streams in threads of their own), easily over dynamo's default limit of
+            # 8, past which it stops compiling and runs eagerly (measured: the paper preset's
+            # stacks, benchmarked after the small ones, did). The setting is per thread.
+            config = torch._dynamo.config
+            if config.recompile_limit < RECOMPILE_LIMIT:
+                config.recompile_limit = RECOMPILE_LIMIT
             if self.compiled is None:
-                # One graph per variant: t = 0, 1, >= 2 (which state is None) × float32 or
-                # bfloat16 × training or inference × static or dynamic shapes, up to 24 per
-                # function. Past dynamo's default limit of 8 it stops compiling and runs eagerly
-                # (measured: the paper preset's stacks, benchmarked after the small ones, did).
-                limit = torch._dynamo.config.recompile_limit
-                torch._dynamo.config.recompile_limit = max(limit, 64)
                 self.compiled = torch.compile(self.fn)
             try:
                 return self.compiled(*args)
