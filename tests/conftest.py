@@ -1,5 +1,6 @@
 """Small videos the tests make themselves: cartoon faces BlazeFace finds, and none."""
 
+import shutil
 from pathlib import Path
 
 import cv2
@@ -83,3 +84,10 @@ def decoded_frames(video: Path) -> list:
         frames.append(frame)
     capture.release()
     return frames
+
+
+def needs_compiler():
+    """torch.compile on the CPU (Inductor) builds C++: without a compiler fervid's fused path
+    falls back to eager (tested on its own), and the tests of the compiled path are skipped."""
+    found = shutil.which("c++") or shutil.which("g++") or shutil.which("clang++")
+    return pytest.mark.skipif(not found, reason="no C++ compiler for torch.compile (Inductor) on this machine")

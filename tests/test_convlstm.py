@@ -4,6 +4,7 @@ import pytest
 import torch
 import torch.nn.functional as F
 
+from conftest import needs_compiler
 from fervid.models.convlstm import (
     ConvLSTM,
     ConvLSTMCell,
@@ -293,6 +294,7 @@ def test_stack_gradients_reach_every_parameter_and_every_frame(cell):
     assert torch.all(per_frame > 0), f"some frames get no gradient: {per_frame}"
 
 
+@needs_compiler()
 @pytest.mark.parametrize("cell", ["enhanced", "conventional"])
 def test_fused_gate_arithmetic_computes_the_same(cell):
     """torch.compile of the per-step arithmetic (Inductor, as on CUDA) gives the eager
@@ -323,6 +325,7 @@ def test_fused_gate_arithmetic_computes_the_same(cell):
     assert not unfused.cells[0].fused and unfused.cells[1].hidden_conv.weight.is_contiguous()
 
 
+@needs_compiler()
 def test_fused_gate_arithmetic_in_bfloat16():
     """The fast path as training runs it on a CPU with bfloat16: fused, channels-last,
     autocast; the same outputs and gradients as eager NCHW within bfloat16's rounding."""

@@ -13,6 +13,7 @@ import pytest
 import torch
 
 import fervid.train as train_module
+from conftest import needs_compiler
 from fervid.checkpoint import load_model
 from fervid.clipset import ClipSet
 from fervid.inference import evaluate
@@ -132,6 +133,7 @@ def test_resume_with_other_settings_is_refused(tmp_path):
         train(tiny_model("c"), dataclasses.replace(one_epoch, lr=0.5), clip_set(), tmp_path, progress=False)
 
 
+@needs_compiler()
 def test_fused_gates_train_and_read_unfused_runs(tmp_path):
     """--fuse-gates: the fused model trains and is saved in the standard layout; a run made
     without it is taken up with it (a speed setting, not part of the fingerprint)."""
