@@ -154,9 +154,10 @@ def state_dtype(device: torch.device) -> torch.dtype | None:
     """The dtype of h_t under autocast: the convolutions' (bfloat16), so that h_t is cast
     once where it is made instead of by autocast at each of the two convolutions that read
     it (the next step's W_h*h and the next layer's W_x*x), forward and backward; c_t stays
-    float32. None (no cast) without autocast. Measured on the CPU: casts were 16-41% of
-    the bfloat16 stack's time (benchmarks/bench_speed.py); tests/test_precision.py bounds
-    the effect on the output."""
+    float32. None (no cast) without autocast. Its speed effect was within noise on an AMX
+    CPU (the copies there, 14-39% of the bfloat16 stack's time, were mostly the
+    convolutions' output reorders: see ``fuse_gate_arithmetic``); tests/test_precision.py
+    bounds its effect on the output."""
     kind = device.type
     return torch.get_autocast_dtype(kind) if torch.is_autocast_enabled(kind) else None
 
@@ -209,7 +210,7 @@ def fuse_gate_arithmetic(module: nn.Module, enabled: bool = True) -> nn.Module:
     128 channels, 4×112×112), 39% of the paper-preset stack's time. Eagerly, the gate
     arithmetic is slower on channels-last gates (their channel blocks interleave); fused,
     it is not. Measured (``benchmarks/bench_speed.py --compile``): Enhanced stack,
-    bfloat16, forward + backward, 0.51× eager at the paper preset, 0.75× at the small one.
+    bfloat16, forward + backward, 0.55× eager at the paper preset, 0.74× at the small one.
     The results are the eager ones to float rounding (tested); ``enabled=False`` undoes it."""
     for part in module.modules():
         if isinstance(part, ConvLSTMCell):
