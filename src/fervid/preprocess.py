@@ -260,7 +260,7 @@ class _Column:
                   "shape": (self.rows, *self.row_shape)}
         np.lib.format.write_array_header_1_0(out, header)
         if self.file is None:
-            out.write(np.stack(self.parts).tobytes())
+            out.write(self.array().tobytes())
             return
         self.file.seek(0)
         while piece := self.file.read(4 << 20):
@@ -282,7 +282,7 @@ def remove_stale_spills(folder: str | os.PathLike) -> None:
             os.kill(int(pid), 0)
         except ProcessLookupError:
             shutil.rmtree(spill, ignore_errors=True)
-        except (ValueError, PermissionError, OSError):
+        except (ValueError, OSError):  # not a pid, or another user's process
             pass  # not ours to judge
 
 
@@ -365,10 +365,7 @@ class VideoArrays:
 
     def arrays(self) -> dict[str, np.ndarray]:
         """Every array, in memory."""
-        big = {name: column.array() for name, column in self.columns.items()}
-        small = self.small_arrays()
-        return {"rgb": big["rgb"], "flow": big["flow"], **{k: small[k] for k in ("detected", "lost", "boxes", "clip_starts")},
-                "rgb_dynamic": big["rgb_dynamic"], "flow_dynamic": big["flow_dynamic"], "n_frames": small["n_frames"]}
+        return {**{name: column.array() for name, column in self.columns.items()}, **self.small_arrays()}
 
     def write_npz(self, file, extra: dict[str, np.ndarray]) -> None:
         """The arrays and ``extra`` as an .npz (what ``np.savez`` writes: stored, not
