@@ -555,7 +555,7 @@ def streaming_threads(predictor: Predictor, cores: int | None = None) -> int:
     the whole stream (front end a thread ahead) went from 56 to 75 frames/s
     (``benchmarks/bench_speed.py --skip stacks,train``)."""
     if cores is None:
-        cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+        cores = usable_cores()
     streams = sum(s in predictor.model.streams for s in CLIP_STREAMS)
     if predictor.device.type != "cpu" or streams < 2:
         return torch.get_num_threads()
