@@ -23,6 +23,7 @@ from fervid.atomic import write_json
 from fervid.cache import PreprocessCache
 from fervid.clipset import ClipSet, arrays_needed
 from fervid.datasets import fold_split, read_manifest, subject_groups
+from fervid.datasets.splits import natural_key
 from fervid.models.fourstream import build_config
 from fervid.preprocess import PreprocessSettings
 from fervid.report import plot_curves
@@ -51,6 +52,8 @@ def main() -> None:
     parser.add_argument("--configs", default="a,c")
     parser.add_argument("--k", type=int, default=3, help="subject groups")
     parser.add_argument("--fold", type=int, default=0, help="the held-out group")
+    parser.add_argument("--train-subjects", type=int, default=0,
+                        help="train on only the first N training subjects (natural order; 0: all), for a learning curve in subjects")
     parser.add_argument("--epochs", type=int, default=40)
     parser.add_argument("--lr", type=float, default=0.01)
     parser.add_argument("--optimizer", default="sgd", choices=OPTIMIZERS)
@@ -60,7 +63,10 @@ def main() -> None:
                         help="override a model setting, e.g. clip_input_gain=1 or convlstm.skip_init=pytorch (repeatable)")
     parser.add_argument("--mirror", type=float, default=0.0)
     parser.add_argument("--batch-size", type=int, default=8)
-    parser.add_argument("--clips-per-video", type=int, default=2)
+    parser.add_argument("--clips-per-video", type=int, default=2, help="clips drawn per training video and epoch (0: all, as crossval)")
+    parser.add_argument("--weight-decay", type=float, default=TrainConfig.weight_decay)
+    parser.add_argument("--seed", type=int, default=0, help="training seed (initialisation, order, mirror draws)")
+    parser.add_argument("--fuse-gates", action="store_true", help="fused ConvLSTM gate arithmetic (same results to rounding)")
     parser.add_argument("--precision", default="auto")
     parser.add_argument("--streams", default="", help="only these streams of each configuration, e.g. flow_clip")
     parser.add_argument("-o", "--out", default="runs/diagnosis")
@@ -70,8 +76,14 @@ def main() -> None:
     entries = read_manifest(data / "manifest.csv")
     groups = subject_groups([e.subject for e in entries], args.k)
     train_entries, held_out = fold_split(entries, args.k, args.fold, groups)
-    config = TrainConfig(epochs=args.epochs, lr=args.lr, optimizer=args.optimizer, mirror=args.mirror, clips_per_video=args.clips_per_video,
-                         batch_size=args.batch_size, precision=args.precision)
+    if args.train_subjects:
+        kept = sorted({e.subject for e in train_entries}, key=natural_key)[: args.train_subjects]
+        if len(kept) < args.train_subjects:
+            raise SystemExit(f"--train-subjects {args.train_subjects}: fold {args.fold} has only {len(kept)} training subjects")
+        train_entries = [e for e in train_entries if e.subject in kept]
+    config = TrainConfig(epochs=args.epochs, lr=args.lr, optimizer=args.optimizer, mirror=args.mirror,
+                         clips_per_video=args.clips_per_video or None, weight_decay=args.weight_decay, seed=args.seed,
+                         batch_size=args.batch_size, precision=args.precision, fuse_gates=args.fuse_gates)
     histories = {}
     for ablation in args.configs.split(","):
         model_config = build_config("small", ablation)
@@ -90,7 +102,7 @@ def main() -> None:
         _, history = train(model_config, config, clip_set(train_entries, cache, model_config.streams), out / ablation,
                            val_clips=clip_set(held_out, cache, model_config.streams), progress=False)
         histories[name] = [history]
-        print(f"# {name}, {len(train_entries)} training videos, {len(held_out)} held-out videos "
+        print(f"# {name}, {len(train_entries)} training videos of {len({e.subject for e in train_entries})} subjects, {len(held_out)} held-out videos "
               f"(subjects {sorted({e.subject for e in held_out})}), {time.perf_counter() - start:.0f} s")
         print("epoch  train loss  train clip acc  held-out clip acc  held-out video acc")
         for row in history:
