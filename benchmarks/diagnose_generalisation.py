@@ -20,10 +20,12 @@ from pathlib import Path
 
 from common import override
 from fervid.atomic import write_json
+from fervid.baselines import linear_floors
 from fervid.cache import PreprocessCache
 from fervid.clipset import ClipSet, arrays_needed
 from fervid.datasets import fold_split, read_manifest, subject_groups
 from fervid.datasets.splits import natural_key
+from fervid.labels import EXPRESSIONS
 from fervid.models.fourstream import build_config
 from fervid.preprocess import PreprocessSettings
 from fervid.report import plot_curves
@@ -44,6 +46,18 @@ def clip_set(entries, cache: PreprocessCache, streams) -> ClipSet:
                          "run `fervid preprocess <manifest.csv> --cache <that folder>` first")
     return ClipSet([(str(e.path), e.label) for e in entries], load, cache.settings.clip_len, streams,
                    [cache.clip_count(e.path) for e in entries])
+
+
+def fold_linear_floors(train_entries, held_out, cache: PreprocessCache) -> dict:
+    """``baselines.linear_floors`` on these videos' preprocessed crops, as crossval's reports."""
+    def videos(entries):
+        out = []
+        for e in entries:
+            arrays = cache.load(e.path, names=("rgb", "fps", "n_frames"))
+            out.append((arrays["rgb"][: int(arrays["n_frames"])], float(arrays["fps"]), EXPRESSIONS.index(e.label)))
+        return out
+
+    return linear_floors(videos(train_entries), videos(held_out))
 
 
 def main() -> None:
@@ -69,6 +83,8 @@ def main() -> None:
     parser.add_argument("--fuse-gates", action="store_true", help="fused ConvLSTM gate arithmetic (same results to rounding)")
     parser.add_argument("--precision", default="auto")
     parser.add_argument("--streams", default="", help="only these streams of each configuration, e.g. flow_clip")
+    parser.add_argument("--floors", action="store_true",
+                        help="also fit the linear floors (fervid.baselines, as every crossval report) on the same training and held-out videos")
     parser.add_argument("-o", "--out", default="runs/diagnosis")
     args = parser.parse_args()
 
@@ -85,6 +101,9 @@ def main() -> None:
                          clips_per_video=args.clips_per_video or None, weight_decay=args.weight_decay, seed=args.seed,
                          batch_size=args.batch_size, precision=args.precision, fuse_gates=args.fuse_gates)
     histories = {}
+    if args.floors:
+        floors = fold_linear_floors(train_entries, held_out, PreprocessCache(data / "cache", PreprocessSettings(face_size=32)))
+        print(f"# linear floors, per held-out video: static {floors['static_video']:.3f}, temporal {floors['temporal_video']:.3f}", flush=True)
     for ablation in args.configs.split(","):
         model_config = build_config("small", ablation)
         if args.rgb_reference:
@@ -109,7 +128,8 @@ def main() -> None:
             print(f"{row['epoch']:5d}  {row['train_loss']:10.3f}  {row['train_clip_acc']:14.3f}  "
                   f"{row['val_clip_acc']:17.3f}  {row['val_video_acc']:18.3f}", flush=True)
     plot_curves(histories, out / "curves.png", keys=("train_loss", "train_clip_acc", "val_video_acc"))
-    write_json(out / "diagnosis.json", {"args": vars(args), "config": dataclasses.asdict(config), "histories": histories})
+    write_json(out / "diagnosis.json", {"args": vars(args), "config": dataclasses.asdict(config), "histories": histories,
+                                        "linear_floors": {k: floors[k] for k in ("static_video", "temporal_video")} if args.floors else None})
     print(f"figure: {out / 'curves.png'}")
 
 
