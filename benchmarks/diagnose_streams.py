@@ -8,6 +8,7 @@ purely temporal task (issue 16; written up in docs/stream-learning/README.md).
     python benchmarks/diagnose_streams.py zero-frame --eps 0.01 0.1 0.3
     python benchmarks/diagnose_streams.py phases data/tune36s7 runs/tune36-v2/c/fold0 runs/tune36-v2/e/fold0
     python benchmarks/diagnose_streams.py clip-floor data/tune36s7 --k 3 --fold 0
+    python benchmarks/diagnose_streams.py readout runs/tune36-e8-seed2/c/fold0 data/tune36s7
 
 ``inputs``: per stream and channel, the scale of what the model reads (mean, std, share
 clipped at ±1, share ~0), and for the RGB clip how much of it is the subject's static
@@ -44,6 +45,12 @@ rising, the apex held only (no motion), falling.
 a fold's training clips, tested per held-out clip and per video (clip log-probabilities
 summed), beside the per-video floor on the same fold.
 
+``readout``: for a trained fold of configuration (c) and the same configuration freshly
+initialised, a linear probe (``baselines.fit_softmax``) of each way to read the clip
+streams' top layer: its last h_T (what the model reads, DESIGN.md) against h_t averaged and
+maxed over the clip's 16 frames, each pooled to S×S as the model pools; fitted on the
+fold's training clips, tested per held-out clip and per video.
+
 ``--set FIELD=VALUE`` changes one model setting (``FourStreamConfig``; ``convlstm.FIELD``
 for ``ConvLSTMConfig``), so each run answers one question against the defaults.
 """
@@ -79,23 +86,27 @@ def model_config(ablation: str, overrides: list[str], **fields):
     return config
 
 
-def load_clips(data: Path, every: int, face_size: int = 32):
+def load_clips(data: Path, every: int, face_size: int = 32, with_videos: bool = False):
     """Every clip of every ``every``-th video of a preprocessed set: {stream: (N, ...)} for
-    the four streams, subjects (N,), labels (N,)."""
+    the four streams, subjects (N,), labels (N,) and, ``with_videos``, each clip's video's
+    index in the manifest (N,)."""
     entries = read_manifest(data / "manifest.csv")[::every]
     cache = PreprocessCache(data / "cache", PreprocessSettings(face_size=face_size))
-    inputs, subjects, labels = [], [], []
-    for e in entries:
+    inputs, subjects, labels, videos = [], [], [], []
+    for index, e in enumerate(entries):
         if not cache.has(e.path):
             continue
         arrays = cache.load(e.path)
         for clip in range(len(arrays["clip_starts"])):
             inputs.append(clip_inputs(arrays, clip, cache.settings.clip_len))
             subjects.append(e.subject)
+            videos.append(index)
             labels.append(EXPRESSIONS.index(e.label) if e.label in EXPRESSIONS else -1)
     if not inputs:
         raise SystemExit(f"{data}: no preprocessed videos in {cache.folder}; run `fervid preprocess {data}/manifest.csv --cache {data}/cache`")
     stacked = {name: torch.stack([x[name] for x in inputs]) for name in inputs[0]}
+    if with_videos:
+        return stacked, np.array(subjects), np.array(labels), np.array(videos)
     return stacked, np.array(subjects), np.array(labels)
 
 
@@ -349,6 +360,41 @@ def clip_floor(data: Path, k: int, fold: int) -> None:
     print(f"temporal floor per whole video:   video acc. {whole['temporal_video']:.3f} (static: {whole['static_video']:.3f})")
 
 
+@torch.no_grad()
+def describe_readouts(fold_dir: Path, data: Path, seed: int = 0) -> None:
+    from fervid.baselines import fit_softmax, log_prob
+
+    trained, _ = load_model(fold_dir / "model.safetensors")
+    torch.manual_seed(seed)
+    untrained = FourStreamNet(trained.config)
+    test_subjects = set(json.loads((fold_dir / "split.json").read_text())["test_subjects"])
+    clips, subjects, labels, video_ids = load_clips(data, 1, trained.config.face_size, with_videos=True)
+    held_out = np.isin(subjects, list(test_subjects))
+    print(f"# {fold_dir}: {int((~held_out).sum())} training clips, {int(held_out.sum())} held-out clips; linear probe per readout")
+    print("model        readout               held-out clip acc.  held-out video acc.  training clip acc.")
+    for name, model in (("trained", trained), ("initialised", untrained)):
+        model.eval()
+        reads = {"last h_T": [], "mean over t": [], "max over t": []}
+        for start in range(0, len(labels), 64):
+            parts = {key: [] for key in reads}
+            for stream_name in CLIP_STREAMS:
+                stream = model.streams[stream_name]
+                hidden, _ = stream.convlstm(stream.prepare(clips[stream_name][start:start + 64]))  # (B, T, Ch, H, W)
+                parts["last h_T"].append(stream.pool(hidden[:, -1]).flatten(1))
+                parts["mean over t"].append(stream.pool(hidden.mean(1)).flatten(1))
+                parts["max over t"].append(stream.pool(hidden.amax(1)).flatten(1))
+            for key in reads:
+                reads[key].append(torch.cat(parts[key], 1))
+        for key, chunks in reads.items():
+            x = torch.cat(chunks).float().numpy()
+            probe = fit_softmax(x[~held_out], labels[~held_out], len(EXPRESSIONS))
+            lp = log_prob(probe, x[held_out])
+            videos = video_ids[held_out]
+            video_hits = [lp[videos == v].sum(0).argmax() == labels[held_out][videos == v][0] for v in np.unique(videos)]
+            train_acc = np.mean(log_prob(probe, x[~held_out]).argmax(1) == labels[~held_out])
+            print(f"{name:12s} {key:20s}  {np.mean(lp.argmax(1) == labels[held_out]):18.3f}  {np.mean(video_hits):19.3f}  {train_acc:18.3f}", flush=True)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     commands = parser.add_subparsers(dest="command", required=True)
@@ -376,6 +422,9 @@ def main() -> None:
     p = commands.add_parser("phases")
     p.add_argument("data", type=Path, help="a synthetic set (its manifest has onset, apex, offset)")
     p.add_argument("fold_dirs", type=Path, nargs="+")
+    p = commands.add_parser("readout")
+    p.add_argument("fold_dir", type=Path, help="a trained fold of configuration (c), e.g. runs/x/c/fold0")
+    p.add_argument("data", type=Path, help="the preprocessed set it was trained on")
     p = commands.add_parser("clip-floor")
     p.add_argument("data", type=Path)
     p.add_argument("--k", type=int, default=3)
@@ -409,6 +458,8 @@ def main() -> None:
         describe_gradients(args.data, args.every, args.set, args.seed)
     elif args.command == "fusion":
         describe_fusion(args.fold_dir, args.data)
+    elif args.command == "readout":
+        describe_readouts(args.fold_dir, args.data)
     elif args.command == "clip-floor":
         clip_floor(args.data, args.k, args.fold)
     elif args.command == "phases":
