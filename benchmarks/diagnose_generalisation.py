@@ -23,9 +23,9 @@ from fervid.atomic import write_json
 from fervid.baselines import linear_floors
 from fervid.cache import PreprocessCache
 from fervid.clipset import ClipSet, arrays_needed
+from fervid.crossval import floor_videos
 from fervid.datasets import fold_split, read_manifest, subject_groups
 from fervid.datasets.splits import natural_key
-from fervid.labels import EXPRESSIONS
 from fervid.models.fourstream import build_config
 from fervid.preprocess import PreprocessSettings
 from fervid.report import plot_curves
@@ -46,18 +46,6 @@ def clip_set(entries, cache: PreprocessCache, streams) -> ClipSet:
                          "run `fervid preprocess <manifest.csv> --cache <that folder>` first")
     return ClipSet([(str(e.path), e.label) for e in entries], load, cache.settings.clip_len, streams,
                    [cache.clip_count(e.path) for e in entries])
-
-
-def fold_linear_floors(train_entries, held_out, cache: PreprocessCache) -> dict:
-    """``baselines.linear_floors`` on these videos' preprocessed crops, as crossval's reports."""
-    def videos(entries):
-        out = []
-        for e in entries:
-            arrays = cache.load(e.path, names=("rgb", "fps", "n_frames"))
-            out.append((arrays["rgb"][: int(arrays["n_frames"])], float(arrays["fps"]), EXPRESSIONS.index(e.label)))
-        return out
-
-    return linear_floors(videos(train_entries), videos(held_out))
 
 
 def main() -> None:
@@ -102,7 +90,8 @@ def main() -> None:
                          batch_size=args.batch_size, precision=args.precision, fuse_gates=args.fuse_gates)
     histories = {}
     if args.floors:
-        floors = fold_linear_floors(train_entries, held_out, PreprocessCache(data / "cache", PreprocessSettings(face_size=32)))
+        cache = PreprocessCache(data / "cache", PreprocessSettings(face_size=build_config("small").face_size))
+        floors = linear_floors(floor_videos(train_entries, cache), floor_videos(held_out, cache))  # as crossval's reports
         print(f"# linear floors, per held-out video: static {floors['static_video']:.3f}, temporal {floors['temporal_video']:.3f}", flush=True)
     for ablation in args.configs.split(","):
         model_config = build_config("small", ablation)

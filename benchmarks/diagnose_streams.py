@@ -365,6 +365,8 @@ def describe_readouts(fold_dir: Path, data: Path, seed: int = 0) -> None:
     from fervid.baselines import fit_softmax, log_prob
 
     trained, _ = load_model(fold_dir / "model.safetensors")
+    if not all(name in trained.streams for name in CLIP_STREAMS):
+        raise SystemExit(f"{fold_dir}: configuration with streams {list(trained.streams)}; the readout probe needs both clip streams ((b)-(e))")
     torch.manual_seed(seed)
     untrained = FourStreamNet(trained.config)
     test_subjects = set(json.loads((fold_dir / "split.json").read_text())["test_subjects"])

@@ -146,6 +146,17 @@ def _write_predictions(fold_dir: Path, entries: list[VideoEntry], clips: ClipSet
     write_rows(fold_dir / "predictions_videos.csv", [row(entries[v], p) for v, p in zip(videos, video_probs)])
 
 
+def floor_videos(entries: list[VideoEntry], cache: PreprocessCache) -> list[tuple[np.ndarray, float, int]]:
+    """What ``baselines.linear_floors`` reads of each video: its preprocessed face crops,
+    every frame as the network reads them (frames without a face carry the tracker's last
+    crop), its fps and its label index."""
+    out = []
+    for e in entries:
+        arrays = cache.load(e.path, names=("rgb", "fps", "n_frames"))
+        out.append((arrays["rgb"][: int(arrays["n_frames"])], float(arrays["fps"]), EXPRESSIONS.index(e.label)))
+    return out
+
+
 def fold_floors(fold: int, groups: list[list[str]], entries: list[VideoEntry], cache: PreprocessCache, out: Path) -> dict:
     """The linear floors (``baselines.linear_floors``) of fold ``fold``: fitted on the
     training videos' preprocessed face crops, tested on the held-out ones; saved to and
@@ -159,15 +170,7 @@ def fold_floors(fold: int, groups: list[list[str]], entries: list[VideoEntry], c
         if saved.get("key") == key:
             return saved
 
-    def videos(fold_entries: list[VideoEntry]) -> list[tuple[np.ndarray, float, int]]:
-        # Every frame, as the network reads them (frames without a face carry the tracker's last crop).
-        out = []
-        for e in fold_entries:
-            arrays = cache.load(e.path, names=("rgb", "fps", "n_frames"))
-            out.append((arrays["rgb"][: int(arrays["n_frames"])], float(arrays["fps"]), EXPRESSIONS.index(e.label)))
-        return out
-
-    result = linear_floors(videos(train_entries), videos(test_entries))
+    result = linear_floors(floor_videos(train_entries, cache), floor_videos(test_entries, cache))
     result.update(fold=fold, key=key, test_videos=[str(e.path) for e in test_entries])
     path.parent.mkdir(parents=True, exist_ok=True)
     write_json(path, result)
