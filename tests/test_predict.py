@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 import torch
 
-from conftest import decoded_frames, face_frames, write_frame_folder, write_video
+from conftest import decoded_frames, face_frames, needs_compiler, write_frame_folder, write_video
 from fervid.cache import PreprocessCache, preprocess
 from fervid.checkpoint import CheckpointError
 from fervid.clipset import ClipSet
@@ -356,3 +356,63 @@ def test_stream_into_a_reader_that_stops_early_exits_quietly(model_dir, tmp_path
     assert json.loads(first)["start_frame"] == 0
     assert process.returncode == 0, errors.decode()
     assert b"Broken pipe" not in errors and b"Traceback" not in errors
+
+
+def _streamed(predictor, frames, fps=20.0):
+    streamer = StreamingPredictor(predictor, fps)
+    return [out for f in frames if (out := streamer.push(f)) is not None]
+
+
+def test_fused_streaming_does_not_wait_for_the_compiler(model_dir, monkeypatch):
+    """``--fuse-gates`` for prediction: while the background compiler works (here held
+    until the stream ends), every step runs eagerly and the predictions come out; once it
+    is done, steps take the compiled graphs. The compiler is a stand-in that records its
+    calls, so this runs without a C++ compiler."""
+    from fervid.models import convlstm
+
+    release, compiled_calls = threading.Event(), []
+
+    def stand_in_compiler(fn):
+        def compiled(*args):
+            if threading.current_thread().name == "fervid-compile":
+                assert release.wait(60), "the test never released the compiler"
+            compiled_calls.append(threading.current_thread().name)
+            return fn(*args)
+        return compiled
+
+    monkeypatch.setattr(convlstm.torch, "compile", stand_in_compiler)
+    monkeypatch.setattr(convlstm, "FUSED_ENHANCED_POINTWISE", convlstm._Fused(convlstm.enhanced_pointwise))
+    fused = convlstm.FUSED_ENHANCED_POINTWISE
+    frames = list(face_frames(40, 200, 150, seed=5))
+    eager = _streamed(load_predictor(model_dir, precision="float32"), frames)
+    predictor = load_predictor(model_dir, precision="float32", fuse_gates=True)
+
+    first_pass = _streamed(predictor, frames)  # the compiler thread is blocked throughout
+    assert compiled_calls == [] and fused.queued and not fused.ready
+    release.set()
+    assert convlstm.wait_for_background_compiles(60)
+    assert fused.ready == fused.queued  # t = 0, 1, >= 2 at each batch size of the open windows
+    compiled_calls.clear()
+    second_pass = _streamed(predictor, frames)
+    assert compiled_calls and set(compiled_calls) <= {"MainThread", "fervid-stream_0"}  # the graphs, in the stepping threads
+    for a, b, c in zip(eager, first_pass, second_pass, strict=True):  # to rounding: the fused stacks run channels-last
+        np.testing.assert_allclose(a.probs, b.probs, atol=1e-6)
+        np.testing.assert_allclose(a.probs, c.probs, atol=1e-6)
+
+
+@needs_compiler()
+@pytest.mark.parametrize("precision", ["float32", "bfloat16"])
+def test_fused_streaming_with_the_real_compiler_agrees(model_dir, precision):
+    """The same with torch.compile itself, in the precision's autocast (which the compiler
+    thread has to enter as the stepping threads do): the compiled graphs give the unfused
+    predictions to rounding."""
+    from fervid.models.convlstm import wait_for_background_compiles
+
+    frames = list(face_frames(40, 200, 150, seed=6))
+    eager = _streamed(load_predictor(model_dir, precision=precision), frames)
+    predictor = load_predictor(model_dir, precision=precision, fuse_gates=True)
+    _streamed(predictor, frames)
+    assert wait_for_background_compiles(300)
+    fused = _streamed(predictor, frames)
+    for a, b in zip(eager, fused, strict=True):
+        np.testing.assert_allclose(a.probs, b.probs, atol=1e-4 if precision == "float32" else 2e-2)

@@ -174,6 +174,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--model", required=True, help="model (.safetensors/.json), its fold folder, or a run folder with one model")
     p.add_argument("-o", "--out", default="predictions", help="output folder")
     p.add_argument("--annotate", action="store_true", help="also write an annotated copy of each video")
+    p.add_argument("--fuse-gates", action="store_true",
+                   help="fuse the ConvLSTM gate arithmetic with torch.compile, compiled in the background "
+                        "while the first steps run unfused (faster once compiled, mostly at the paper preset)")
     _add_frame_rate_arg(p)
     p.add_argument("--device", default="cpu")
     _add_precision_arg(p)
@@ -189,6 +192,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--frames-per-step", type=int, default=8,
                    help="the ConvLSTM streams step this many frames at a time (a divisor of 8); the same "
                         "predictions at the same frames: 8 is fastest, 1 spreads the model's work evenly over frames")
+    p.add_argument("--fuse-gates", action="store_true",
+                   help="fuse the ConvLSTM gate arithmetic with torch.compile, compiled in the background "
+                        "while the first steps run unfused (faster once compiled, mostly at the paper preset)")
     _add_precision_arg(p)
     return parser
 
@@ -228,7 +234,7 @@ def _run(args: argparse.Namespace) -> int:
         names = output_names(videos)
         results, failed = predict_videos(videos, args.model, args.out, annotate=args.annotate,
                                          progress=_progress(args), device=args.device, precision=args.precision,
-                                         frame_folder_fps=args.frame_rate, names=names)
+                                         frame_folder_fps=args.frame_rate, names=names, fuse_gates=args.fuse_gates)
         name_of = dict(zip(map(str, videos), names))
         for r in results:
             print(f"{r.video}: {r.label} ({len(r.clips)} clips) -> {Path(args.out) / (name_of[r.video] + '.json')}")
@@ -243,7 +249,7 @@ def _run(args: argparse.Namespace) -> int:
         from .video import open_camera, read_video
 
         print(f"streaming on {args.device} in {describe(args.precision, args.device)}", file=sys.stderr)
-        predictor = load_predictor(args.model, args.device, args.precision)
+        predictor = load_predictor(args.model, args.device, args.precision, args.fuse_gates)
         info, frames = open_camera(args.camera) if args.camera is not None else read_video(args.video, args.frame_rate)
         with intra_op_threads(streaming_threads(predictor)):  # the clip streams step in threads of their own
             for clip in stream_frames(predictor, frames, info.fps, frames_per_step=args.frames_per_step):

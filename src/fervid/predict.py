@@ -45,7 +45,7 @@ from .clipset import VideoClips, clip_inputs
 from .faces import BlazeFace
 from .inference import predict_clips
 from .labels import EXPRESSIONS
-from .models.convlstm import ConvLSTMState
+from .models.convlstm import ConvLSTMState, fuse_gate_arithmetic
 from .models.fourstream import CLIP_STREAMS, DYNAMIC_STREAMS, FourStreamNet
 from .precision import autocast, resolve_precision
 from .preprocess import FramePipeline, FrameResult, PreprocessSettings, clip_dynamic_images, preprocess_video, usable_cores
@@ -96,10 +96,14 @@ def find_model(path: str | os.PathLike) -> Path:
     raise CheckpointError(f"{path}: no fervid model (expected model.json + model.safetensors, or a folder holding them)")
 
 
-def load_predictor(path: str | os.PathLike, device: str = "cpu", precision: str = "auto") -> Predictor:
+def load_predictor(path: str | os.PathLike, device: str = "cpu", precision: str = "auto",
+                   fuse_gates: bool = False) -> Predictor:
     """Load a model and the preprocessing settings it was trained with; refuse a model
     whose labels, classes or face size do not fit fervid's pipeline, saying why.
-    ``precision``: "float32", "bfloat16" or "auto" (``fervid.precision``)."""
+    ``precision``: "float32", "bfloat16" or "auto" (``fervid.precision``). ``fuse_gates``:
+    the ConvLSTM gate arithmetic through torch.compile, each step's graph compiled in a
+    background thread while that step runs eagerly (``fuse_gate_arithmetic(wait=False)``):
+    the same predictions to float rounding, faster once compiled, never waiting for it."""
     base = find_model(path)
     model, extra = load_model(base, map_location=device)
     where = f"{base}.json"
@@ -116,6 +120,8 @@ def load_predictor(path: str | os.PathLike, device: str = "cpu", precision: str 
             f"{where}: preprocessing makes {settings.face_size}×{settings.face_size} faces, the model reads "
             f"{model.config.face_size}×{model.config.face_size}"
         )
+    if fuse_gates:
+        fuse_gate_arithmetic(model, wait=False)
     return Predictor(model.eval(), settings, str(base), precision)
 
 
@@ -250,11 +256,11 @@ def output_names(videos: Sequence[str | os.PathLike]) -> list[str]:
 def predict_videos(videos: Iterable[str | os.PathLike], model, out_dir, annotate: bool = False, progress: bool | None = None,
                    device: str = "cpu", precision: str = "auto",
                    frame_folder_fps: float | None = None,
-                   names: Sequence[str] | None = None) -> tuple[list[VideoPrediction], dict[str, str]]:
+                   names: Sequence[str] | None = None, fuse_gates: bool = False) -> tuple[list[VideoPrediction], dict[str, str]]:
     """Several videos (files or frame folders); a bad one is reported (path -> reason) and
     the rest go on. ``frame_folder_fps``: frame folders' rate, if not the model's setting.
     ``names``: each video's output name (default ``output_names(videos)``)."""
-    predictor = model if isinstance(model, Predictor) else load_predictor(model, device, precision)
+    predictor = model if isinstance(model, Predictor) else load_predictor(model, device, precision, fuse_gates)
     if frame_folder_fps is not None:
         predictor = dataclasses.replace(predictor, settings=dataclasses.replace(predictor.settings, frame_folder_fps=frame_folder_fps))
     videos = list(videos)

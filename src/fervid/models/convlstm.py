@@ -25,7 +25,11 @@ for all T frames as one batched convolution (``input_projection``); only
 
 from __future__ import annotations
 
+import queue
+import threading
 import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import NamedTuple
 
@@ -171,10 +175,22 @@ class _Fused:
     Where compilation fails (no C++ compiler, an unsupported platform) it warns once and
     runs ``fn`` itself from then on. Shapes start static and turn dynamic at the first new
     batch size or frame size (torch.compile's automatic dynamic shapes), so a new batch
-    size costs one recompilation, not one each."""
+    size costs one recompilation, not one each.
+
+    ``without_waiting`` is the call for prediction, where the first frames should not wait
+    for the compiler (4-24 s): a call whose graph is not compiled yet runs ``fn`` eagerly
+    while a background thread compiles that graph on the same arguments; calls take the
+    compiled graph once it is ready."""
 
     def __init__(self, fn):
         self.fn, self.compiled, self.error = fn, None, None
+        self.ready: set[tuple] = set()  # call signatures compiled in the background
+        self.queued: set[tuple] = set()
+        self.lock = threading.Lock()
+        self.jobs: queue.SimpleQueue | None = None  # for the background compiler thread
+        self.idle = threading.Event()  # set while no background compile is queued or running
+        self.idle.set()
+        self.jobs_left = 0
 
     def __call__(self, *args):
         if self.error is None:
@@ -186,8 +202,9 @@ class _Fused:
             config = torch._dynamo.config
             if config.recompile_limit < RECOMPILE_LIMIT:
                 config.recompile_limit = RECOMPILE_LIMIT
-            if self.compiled is None:
-                self.compiled = torch.compile(self.fn)
+            with self.lock:
+                if self.compiled is None:
+                    self.compiled = torch.compile(self.fn)
             try:
                 return self.compiled(*args)
             except Exception as err:  # noqa: BLE001 - any compiler failure: run eagerly instead
@@ -196,12 +213,93 @@ class _Fused:
                               "the ConvLSTM gate arithmetic runs eagerly", RuntimeWarning, stacklevel=2)
         return self.fn(*args)
 
+    def without_waiting(self, *args):
+        """``self(*args)`` if its graph is compiled, else ``fn(*args)`` now and the graph
+        compiled in the background. Without gradients only (prediction): with them, this is
+        ``self(*args)`` (training can wait for its compiler)."""
+        if self.error is not None:
+            return self.fn(*args)
+        if torch.is_grad_enabled():
+            return self(*args)
+        key = _call_signature(args)
+        if key in self.ready:
+            return self(*args)
+        with self.lock:
+            if key not in self.queued:
+                self.queued.add(key)
+                if self.jobs is None:
+                    self.jobs = queue.SimpleQueue()
+                    # A daemon thread: a compile still running when the program ends does not hold it up.
+                    threading.Thread(target=self._compile_jobs, name="fervid-compile", daemon=True).start()
+                self.jobs_left += 1
+                self.idle.clear()
+                self.jobs.put((key, _thread_modes(args), args))
+        return self.fn(*args)
+
+    def wait_for_background(self, timeout: float | None = None) -> bool:
+        """Block until the background compiles queued so far are done; False on timeout."""
+        return self.idle.wait(timeout)
+
+    def _compile_jobs(self) -> None:
+        while True:
+            key, modes, args = self.jobs.get()
+            try:
+                with _entered(modes):  # the caller's inference mode and autocast: torch.compile guards on them
+                    self(*args)  # compiles the graph (a compiler failure: recorded in self.error, warned)
+                self.ready.add(key)
+            except Exception:  # noqa: BLE001 - fn itself failed: the caller's eager call of it raised already
+                pass
+            finally:
+                with self.lock:
+                    self.jobs_left -= 1
+                    if not self.jobs_left:
+                        self.idle.set()
+
+
+def _call_signature(args: tuple) -> tuple:
+    """What selects a compiled graph, as far as fervid's calls vary: each tensor's shape,
+    strides, dtype and device, which arguments are None, the other arguments' values, and
+    the thread's inference mode and autocast state."""
+    parts = []
+    for a in args:
+        if isinstance(a, Tensor):
+            parts.append((tuple(a.shape), a.stride(), a.dtype, a.device, a.requires_grad))
+        else:
+            parts.append(a)
+    return (*parts, _thread_modes(args))
+
+
+def _thread_modes(args: tuple) -> tuple[bool, bool, torch.dtype | None]:
+    """(inference mode, autocast on, autocast dtype) of this thread, for the device of the
+    first tensor argument. Both are per thread; the compiler thread enters the caller's."""
+    kind = next(a for a in args if isinstance(a, Tensor)).device.type
+    autocasting = torch.is_autocast_enabled(kind)
+    return torch.is_inference_mode_enabled(), autocasting, (kind, torch.get_autocast_dtype(kind)) if autocasting else None
+
+
+@contextmanager
+def _entered(modes: tuple) -> Iterator[None]:
+    inference, autocasting, device_dtype = modes
+    with torch.inference_mode(inference), torch.no_grad():
+        if autocasting:
+            kind, dtype = device_dtype
+            with torch.autocast(kind, dtype):
+                yield
+        else:
+            yield
+
 
 FUSED_LSTM_POINTWISE = _Fused(lstm_pointwise)
 FUSED_ENHANCED_POINTWISE = _Fused(enhanced_pointwise)
 
 
-def fuse_gate_arithmetic(module: nn.Module, enabled: bool = True) -> nn.Module:
+def wait_for_background_compiles(timeout: float | None = None) -> bool:
+    """Block until every graph queued for background compilation (``fuse_gate_arithmetic``
+    with ``wait=False``) is compiled; False if ``timeout`` seconds pass first."""
+    return all(fused.wait_for_background(timeout) for fused in (FUSED_LSTM_POINTWISE, FUSED_ENHANCED_POINTWISE))
+
+
+def fuse_gate_arithmetic(module: nn.Module, enabled: bool = True, wait: bool = True) -> nn.Module:
     """Run the per-step arithmetic of every ConvLSTM cell in ``module`` (gates, cell state,
     the Enhanced sum and GroupNorm) through ``torch.compile``, and hold the ConvLSTM stacks'
     weights channels-last, so that their convolutions return channels-last gates, the
@@ -211,10 +309,15 @@ def fuse_gate_arithmetic(module: nn.Module, enabled: bool = True) -> nn.Module:
     arithmetic is slower on channels-last gates (their channel blocks interleave); fused,
     it is not. Measured (``benchmarks/bench_speed.py --compile``): Enhanced stack,
     bfloat16, forward + backward, 0.55× eager at the paper preset, 0.74× at the small one.
-    The results are the eager ones to float rounding (tested); ``enabled=False`` undoes it."""
+    The results are the eager ones to float rounding (tested); ``enabled=False`` undoes it.
+
+    ``wait=False`` (prediction, ``fervid stream/predict --fuse-gates``): without gradients,
+    a step whose graph is not compiled yet runs eagerly while a background thread compiles
+    it (``_Fused.without_waiting``), so the first frames do not wait for the compiler."""
     for part in module.modules():
         if isinstance(part, ConvLSTMCell):
             part.fused = enabled
+            part.fused_without_waiting = enabled and not wait
         if isinstance(part, ConvLSTM):
             part.to(memory_format=torch.channels_last if enabled else torch.contiguous_format)
     return module
@@ -229,6 +332,7 @@ class ConvLSTMCell(nn.Module):
 
     enhanced = False
     fused = False  # the per-step arithmetic through torch.compile (fuse_gate_arithmetic)
+    fused_without_waiting = False  # ... eager until compiled in the background (fuse_gate_arithmetic wait=False)
 
     def __init__(
         self,
@@ -291,9 +395,16 @@ class ConvLSTMCell(nn.Module):
     def forward(self, x: Tensor, state: ConvLSTMState | None = None) -> tuple[Tensor, ConvLSTMState]:
         return self.step(self.input_projection(x), state)
 
+    def _pointwise(self, fused: _Fused, eager):
+        """The per-step arithmetic as ``fuse_gate_arithmetic`` set it: eager, compiled, or
+        compiled without waiting for the compiler."""
+        if not self.fused:
+            return eager
+        return fused.without_waiting if self.fused_without_waiting else fused
+
     def _gates_to_output(self, gates: Tensor, c_prev: Tensor | None) -> tuple[Tensor, Tensor]:
         """Gate pre-activations (B, 4Ch, H, W) and c_{t-1} -> (o_t∘tanh(c_t), c_t)."""
-        pointwise = FUSED_LSTM_POINTWISE if self.fused else lstm_pointwise
+        pointwise = self._pointwise(FUSED_LSTM_POINTWISE, lstm_pointwise)
         return pointwise(gates, c_prev, self.peephole, self.output_from_current, state_dtype(gates.device))
 
 
@@ -335,7 +446,7 @@ class EnhancedConvLSTMCell(ConvLSTMCell):
         gates, skip = x_proj
         if state is not None:
             gates = gates + self.hidden_conv(state.h)
-        pointwise = FUSED_ENHANCED_POINTWISE if self.fused else enhanced_pointwise
+        pointwise = self._pointwise(FUSED_ENHANCED_POINTWISE, enhanced_pointwise)
         h, c = pointwise(gates, None if state is None else state.c, self.peephole, self.output_from_current,
                          skip, None if state is None else state.h_prev,
                          self.norm.weight, self.norm.bias, self.norm.num_groups, self.norm.eps, state_dtype(gates.device))

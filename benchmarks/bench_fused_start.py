@@ -1,0 +1,112 @@
+"""`fervid stream --fuse-gates` from a cold start: what the background compile buys.
+
+Each mode streams the same frames (decode + face + flow + model, configuration (e),
+untrained weights, ``precision="auto"``, ``fervid stream``'s threads) in a fresh Python
+process with an empty Inductor cache, so every mode starts as a user's first run does:
+
+- ``unfused``: the gate arithmetic eager (``fervid stream``);
+- ``fused, waiting``: compiled where a step first needs it, the step waiting for the
+  compiler (``fuse_gate_arithmetic(model)``, as training does);
+- ``fused, background``: the step runs eagerly while a background thread compiles its
+  graph (``fuse_gate_arithmetic(model, wait=False)``, ``fervid stream --fuse-gates``).
+
+Per mode: seconds to the first clip prediction, to the end of the frames, frames/s over
+the whole run and over its last half, and (background) when the compiler was done.
+
+    python benchmarks/bench_fused_start.py [--presets paper,small] [--frames 200,1200] [--threads 2]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import torch
+
+from bench_stream import FIXTURES, frames_from
+from common import header, save_json
+
+MODES = ("unfused", "fused, waiting", "fused, background")
+
+
+def run_mode(preset: str, mode: str, frames: int, threads: int, videos: str) -> dict:
+    """One mode in this process (called in a fresh child by ``main``)."""
+    from fervid.faces import BlazeFace
+    from fervid.models.convlstm import fuse_gate_arithmetic, wait_for_background_compiles
+    from fervid.models.fourstream import FourStreamNet, build_config
+    from fervid.predict import Predictor, intra_op_threads, stream_frames, streaming_threads
+    from fervid.preprocess import PreprocessSettings
+    from fervid.video import find_videos
+
+    torch.set_num_threads(threads)
+    torch.set_flush_denormal(True)
+    torch.manual_seed(0)
+    model = FourStreamNet(build_config(preset, "e")).eval()
+    if mode != "unfused":
+        fuse_gate_arithmetic(model, wait=mode == "fused, waiting")
+    predictor = Predictor(model, PreprocessSettings(face_size=model.config.face_size), preset, "auto")
+    stream = list(frames_from(find_videos([videos]), frames))  # decoded first: the modes differ in the model only
+    detector = BlazeFace()
+    clip_times = []
+    with intra_op_threads(streaming_threads(predictor)):
+        start = time.perf_counter()
+        for clip in stream_frames(predictor, stream, 25.0, detector):
+            clip_times.append((clip.end_frame, time.perf_counter() - start))
+        seconds = time.perf_counter() - start
+    compiled_s = None
+    if mode == "fused, background":
+        wait_for_background_compiles()
+        compiled_s = time.perf_counter() - start
+    half_frame, half_s = next((f, t) for f, t in clip_times if f >= frames // 2)
+    return {"preset": preset, "mode": mode, "frames": frames, "precision": predictor.precision,
+            "first_clip_s": clip_times[0][1], "seconds": seconds, "frames_per_s": frames / seconds,
+            "last_half_frames_per_s": (frames - 1 - half_frame) / (seconds - half_s),
+            "compiled_after_s": compiled_s}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--presets", default="paper,small")
+    parser.add_argument("--frames", default="200,1200", help="frames per preset, in the order of --presets")
+    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--videos", default=str(FIXTURES))
+    parser.add_argument("--json")
+    parser.add_argument("--child", help=argparse.SUPPRESS)  # preset|mode|frames: run one mode, print its row as JSON
+    args = parser.parse_args()
+    if args.child:
+        preset, mode, frames = args.child.split("|")
+        print(json.dumps(run_mode(preset, mode, int(frames), args.threads, args.videos)))
+        return
+    if not (Path(args.videos).exists() and any(Path(args.videos).iterdir())):
+        raise SystemExit(f"no videos in {args.videos}")
+    print(header("fervid stream from a cold start: unfused, fused waiting for the compiler, fused compiling "
+                 "in the background", args.threads))
+    print(f"# each mode in a fresh process with an empty Inductor cache; frames from {args.videos}, configuration (e), "
+          "untrained weights, precision auto")
+    rows = []
+    for preset, frames in zip(args.presets.split(","), map(int, args.frames.split(",")), strict=True):
+        for mode in MODES:
+            with tempfile.TemporaryDirectory(prefix="inductor-") as cache:
+                env = {**os.environ, "TORCHINDUCTOR_CACHE_DIR": cache}
+                done = subprocess.run([sys.executable, __file__, "--child", f"{preset}|{mode}|{frames}",
+                                       "--threads", str(args.threads), "--videos", args.videos],
+                                      env=env, capture_output=True, text=True, cwd=Path(__file__).parent)
+            if done.returncode:
+                raise SystemExit(f"{preset}, {mode}: failed\n{done.stderr[-3000:]}")
+            row = json.loads(done.stdout.strip().splitlines()[-1])
+            rows.append(row)
+            compiled = f", compiler done at {row['compiled_after_s']:.1f} s" if row["compiled_after_s"] else ""
+            print(f"{preset:<6} {mode:<18} {frames} frames: first clip at {row['first_clip_s']:5.1f} s, all at "
+                  f"{row['seconds']:5.1f} s, {row['frames_per_s']:6.1f} frames/s (last half "
+                  f"{row['last_half_frames_per_s']:6.1f}){compiled}", flush=True)
+    save_json(args.json, rows)
+
+
+if __name__ == "__main__":
+    main()
