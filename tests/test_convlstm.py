@@ -373,3 +373,36 @@ def test_channels_last_input_gives_standard_layout_states():
         hidden, state = stack(x)
         assert all(s.c.is_contiguous() for s in state)
         torch.testing.assert_close(hidden, stack(x.contiguous())[0])
+
+
+def test_the_background_compiler_thread_enters_the_callers_modes():
+    """torch.compile guards on inference mode, autocast and the thread count, all per
+    thread: the compiler thread of ``fuse_gate_arithmetic(wait=False)`` must compile
+    under the caller's, or the graphs it makes are not the ones the caller's calls select."""
+    import threading
+
+    from fervid.models.convlstm import _entered, _thread_modes
+
+    x = torch.zeros(1)
+    threads = max(1, torch.get_num_threads() - 1)
+    before = torch.get_num_threads()
+    torch.set_num_threads(threads)
+    try:
+        with torch.inference_mode(), torch.autocast("cpu", torch.bfloat16):
+            caller = _thread_modes((x,))
+    finally:
+        torch.set_num_threads(before)
+    assert caller == (True, True, ("cpu", torch.bfloat16), threads)
+    seen = []
+
+    def compiler_thread():
+        plain = _thread_modes((x,))
+        with _entered(caller):
+            seen.append((plain, _thread_modes((x,)), torch.is_grad_enabled()))
+
+    worker = threading.Thread(target=compiler_thread)
+    worker.start()
+    worker.join()
+    plain, entered, grad = seen[0]
+    assert plain[:3] == (False, False, None)  # a new thread starts outside both modes
+    assert entered == caller and not grad

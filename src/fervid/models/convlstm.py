@@ -25,8 +25,10 @@ for all T frames as one batched convolution (``input_projection``); only
 
 from __future__ import annotations
 
+import atexit
 import queue
 import threading
+import time
 import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -202,14 +204,16 @@ class _Fused:
             config = torch._dynamo.config
             if config.recompile_limit < RECOMPILE_LIMIT:
                 config.recompile_limit = RECOMPILE_LIMIT
-            with self.lock:
-                if self.compiled is None:
-                    self.compiled = torch.compile(self.fn)
+            if self.compiled is None:
+                with self.lock:
+                    if self.compiled is None:
+                        self.compiled = torch.compile(self.fn)
             try:
                 return self.compiled(*args)
             except Exception as err:  # noqa: BLE001 - any compiler failure: run eagerly instead
                 self.error = err
-                warnings.warn(f"torch.compile failed ({type(err).__name__}: {str(err).splitlines()[0] if str(err) else ''}); "
+                if not _EXITING.is_set():  # a background compile cut short by the program's end is no news
+                    warnings.warn(f"torch.compile failed ({type(err).__name__}: {str(err).splitlines()[0] if str(err) else ''}); "
                               "the ConvLSTM gate arithmetic runs eagerly", RuntimeWarning, stacklevel=2)
         return self.fn(*args)
 
@@ -236,20 +240,20 @@ class _Fused:
                 self.jobs.put((key, _thread_modes(args), args))
         return self.fn(*args)
 
-    def wait_for_background(self, timeout: float | None = None) -> bool:
-        """Block until the background compiles queued so far are done; False on timeout."""
-        return self.idle.wait(timeout)
-
     def _compile_jobs(self) -> None:
         while True:
             key, modes, args = self.jobs.get()
             try:
-                with _entered(modes):  # the caller's inference mode and autocast: torch.compile guards on them
-                    self(*args)  # compiles the graph (a compiler failure: recorded in self.error, warned)
-                self.ready.add(key)
+                if self.error is None and not _EXITING.is_set():  # after a compiler failure everything runs eagerly
+                    with _entered(modes):  # the caller's modes: torch.compile guards on them
+                        self(*args)  # compiles the graph (a compiler failure: recorded in self.error, warned)
+                    if self.error is None:
+                        self.ready.add(key)
             except Exception:  # noqa: BLE001 - fn itself failed: the caller's eager call of it raised already
-                pass
+                with self.lock:
+                    self.queued.discard(key)  # queued again if called again
             finally:
+                del args  # the job's tensors: not kept alive while the thread waits for the next job
                 with self.lock:
                     self.jobs_left -= 1
                     if not self.jobs_left:
@@ -259,7 +263,7 @@ class _Fused:
 def _call_signature(args: tuple) -> tuple:
     """What selects a compiled graph, as far as fervid's calls vary: each tensor's shape,
     strides, dtype and device, which arguments are None, the other arguments' values, and
-    the thread's inference mode and autocast state."""
+    the thread's modes (``_thread_modes``)."""
     parts = []
     for a in args:
         if isinstance(a, Tensor):
@@ -269,17 +273,21 @@ def _call_signature(args: tuple) -> tuple:
     return (*parts, _thread_modes(args))
 
 
-def _thread_modes(args: tuple) -> tuple[bool, bool, torch.dtype | None]:
-    """(inference mode, autocast on, autocast dtype) of this thread, for the device of the
-    first tensor argument. Both are per thread; the compiler thread enters the caller's."""
+def _thread_modes(args: tuple) -> tuple:
+    """(inference mode, autocast on, (device type, autocast dtype) or None, intra-op
+    threads) of this thread, autocast for the device of the first tensor argument. All are
+    per thread and torch.compile guards on them; the compiler thread enters the caller's."""
     kind = next(a for a in args if isinstance(a, Tensor)).device.type
     autocasting = torch.is_autocast_enabled(kind)
-    return torch.is_inference_mode_enabled(), autocasting, (kind, torch.get_autocast_dtype(kind)) if autocasting else None
+    return (torch.is_inference_mode_enabled(), autocasting, (kind, torch.get_autocast_dtype(kind)) if autocasting else None,
+            torch.get_num_threads())
 
 
 @contextmanager
 def _entered(modes: tuple) -> Iterator[None]:
-    inference, autocasting, device_dtype = modes
+    inference, autocasting, device_dtype, threads = modes
+    if torch.get_num_threads() != threads:
+        torch.set_num_threads(threads)
     with torch.inference_mode(inference), torch.no_grad():
         if autocasting:
             kind, dtype = device_dtype
@@ -293,10 +301,18 @@ FUSED_LSTM_POINTWISE = _Fused(lstm_pointwise)
 FUSED_ENHANCED_POINTWISE = _Fused(enhanced_pointwise)
 
 
+_EXITING = threading.Event()  # set at the program's end: the compiler thread takes no new job
+atexit.register(_EXITING.set)
+
+
 def wait_for_background_compiles(timeout: float | None = None) -> bool:
     """Block until every graph queued for background compilation (``fuse_gate_arithmetic``
     with ``wait=False``) is compiled; False if ``timeout`` seconds pass first."""
-    return all(fused.wait_for_background(timeout) for fused in (FUSED_LSTM_POINTWISE, FUSED_ENHANCED_POINTWISE))
+    deadline = None if timeout is None else time.monotonic() + timeout
+    for fused in (FUSED_LSTM_POINTWISE, FUSED_ENHANCED_POINTWISE):
+        if not fused.idle.wait(None if deadline is None else max(0.0, deadline - time.monotonic())):
+            return False
+    return True
 
 
 def fuse_gate_arithmetic(module: nn.Module, enabled: bool = True, wait: bool = True) -> nn.Module:
