@@ -67,6 +67,12 @@ def _layout_scan(layout: str, root: str, args: argparse.Namespace):
     return LAYOUTS[layout](root)
 
 
+def _add_prediction_fuse_arg(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--fuse-gates", action="store_true",
+                   help="fuse the ConvLSTM gate arithmetic with torch.compile, compiled in a background thread while "
+                        "the first steps run unfused: worth it at the paper preset or on long input (docs/performance.md)")
+
+
 def _add_training_args(p: argparse.ArgumentParser) -> None:
     from .train import OPTIMIZERS, TrainConfig
 
@@ -174,9 +180,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--model", required=True, help="model (.safetensors/.json), its fold folder, or a run folder with one model")
     p.add_argument("-o", "--out", default="predictions", help="output folder")
     p.add_argument("--annotate", action="store_true", help="also write an annotated copy of each video")
-    p.add_argument("--fuse-gates", action="store_true",
-                   help="fuse the ConvLSTM gate arithmetic with torch.compile, compiled in the background "
-                        "while the first steps run unfused (faster once compiled, mostly at the paper preset)")
+    _add_prediction_fuse_arg(p)
     _add_frame_rate_arg(p)
     p.add_argument("--device", default="cpu")
     _add_precision_arg(p)
@@ -192,9 +196,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--frames-per-step", type=int, default=8,
                    help="the ConvLSTM streams step this many frames at a time (a divisor of 8); the same "
                         "predictions at the same frames: 8 is fastest, 1 spreads the model's work evenly over frames")
-    p.add_argument("--fuse-gates", action="store_true",
-                   help="fuse the ConvLSTM gate arithmetic with torch.compile, compiled in the background "
-                        "while the first steps run unfused (faster once compiled, mostly at the paper preset)")
+    _add_prediction_fuse_arg(p)
     _add_precision_arg(p)
     return parser
 

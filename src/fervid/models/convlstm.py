@@ -213,8 +213,9 @@ class _Fused:
             except Exception as err:  # noqa: BLE001 - any compiler failure: run eagerly instead
                 self.error = err
                 if not _EXITING.is_set():  # a background compile cut short by the program's end is no news
-                    warnings.warn(f"torch.compile failed ({type(err).__name__}: {str(err).splitlines()[0] if str(err) else ''}); "
-                              "the ConvLSTM gate arithmetic runs eagerly", RuntimeWarning, stacklevel=2)
+                    first_line = str(err).splitlines()[0] if str(err) else ""
+                    warnings.warn(f"torch.compile failed ({type(err).__name__}: {first_line}); "
+                                  "the ConvLSTM gate arithmetic runs eagerly", RuntimeWarning, stacklevel=2)
         return self.fn(*args)
 
     def without_waiting(self, *args):
