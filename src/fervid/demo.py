@@ -94,12 +94,18 @@ DEMO_OPTIMIZER = "adamw"
 DEMO_LR = 1e-3
 
 
+def demo_set_params() -> dict:
+    """The settings the main job draws its synthetic set with (``generate_synthetic``'s
+    arguments, as ``synthetic.json`` records them)."""
+    return {"seed": DEMO_SEED, "subjects": DEMO_SUBJECTS, "takes": DEMO_TAKES, "difficulty": DEMO_DIFFICULTY}
+
+
 def check_demo_set(data: str | Path) -> None:
     """Refuse a synthetic set in ``data`` that was drawn with other settings than the
     main job's (an older fervid drew 9 subjects × 2 takes): reusing it silently would
     report the old set under the new job's name."""
     params_file = Path(data) / "synthetic.json"
-    wanted_params = {"seed": DEMO_SEED, "subjects": DEMO_SUBJECTS, "takes": DEMO_TAKES, "difficulty": DEMO_DIFFICULTY}
+    wanted_params = demo_set_params()
     try:
         params = json.loads(params_file.read_text())
     except (OSError, ValueError) as error:
@@ -124,7 +130,7 @@ def main_job(out: str | Path = "runs/demo", data: str | Path = "data/synth-demo"
     if manifest.exists():
         check_demo_set(data)
     else:
-        generate_synthetic(data, subjects=DEMO_SUBJECTS, takes=DEMO_TAKES, seed=DEMO_SEED, difficulty=DEMO_DIFFICULTY)
+        generate_synthetic(data, **demo_set_params())
     config = TrainConfig(epochs=DEMO_EPOCHS, batch_size=8, lr=DEMO_LR, optimizer=DEMO_OPTIMIZER,
                          clips_per_video=DEMO_CLIPS_PER_VIDEO, precision="auto")
     summary = crossval(manifest, out, preset="small", ablations=DEMO_CONFIGS, k=DEMO_GROUPS, train_config=config,

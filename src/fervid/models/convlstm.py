@@ -238,7 +238,7 @@ class _Fused:
                     threading.Thread(target=self._compile_jobs, name="fervid-compile", daemon=True).start()
                 self.jobs_left += 1
                 self.idle.clear()
-                self.jobs.put((key, _thread_modes(args), args))
+                self.jobs.put((key, key[-1], args))  # key[-1]: the caller's modes (_call_signature), entered by the compiler
         return self.fn(*args)
 
     def _compile_jobs(self) -> None:
