@@ -7,7 +7,10 @@ dynamic image (both streams, per clip), write (the .npz). End to end:
 Then the same frames as frame folders (PNG and JPEG, written from the decoded video)
 beside the video files: decoding and end to end, 1 worker, side by side in one run.
 
-    python benchmarks/bench_preprocess.py [--videos DIR] [--repeat 3] [--json out.json] [--only-sources | --long]
+    python benchmarks/bench_preprocess.py [--videos DIR] [--repeat 3] [--json out.json] [--only-sources | --long | --predict-memory]
+
+``--predict-memory``: ``fervid predict`` (``predict_video``) of one long video in a fresh
+process, 1 and 10 minutes, small preset, an untrained model: peak memory and time.
 
 Default videos: the six eNTERFACE'05 fixture clips in ../shared/fixtures/enterface05_s1.
 """
@@ -15,6 +18,7 @@ Default videos: the six eNTERFACE'05 fixture clips in ../shared/fixtures/enterfa
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import subprocess
 import sys
@@ -156,6 +160,42 @@ def long_video_rates(videos: list[Path], face_size: int = 32, speed_minutes: flo
     return rows
 
 
+_PREDICT_ONE = """
+import json, sys, time
+from fervid.predict import load_predictor, predict_video
+predictor = load_predictor(sys.argv[2])
+start = time.perf_counter()
+result = predict_video(sys.argv[1], predictor)
+seconds = time.perf_counter() - start
+peak_kib = next(int(line.split()[1]) for line in open("/proc/self/status") if line.startswith("VmHWM:"))  # see _MEASURE_ONE
+print(json.dumps({"frames": result.frames, "clips": len(result.clips), "seconds": seconds, "peak_rss_mib": peak_kib / 1024}))
+"""
+
+
+def predict_memory(videos: list[Path], preset: str = "small", minutes=(1, 10)) -> list[dict]:
+    """``predict_video`` of one long video in a fresh process at each length (an untrained
+    model of configuration e: its cost does not depend on the weights): peak memory, time."""
+    from fervid.checkpoint import save_model
+    from fervid.models.fourstream import FourStreamNet, build_config
+
+    rows = []
+    with tempfile.TemporaryDirectory() as tmp:
+        model = FourStreamNet(build_config(preset, "e"))
+        settings = PreprocessSettings(face_size=model.config.face_size)
+        save_model(model, Path(tmp) / "model", {"preprocess": dataclasses.asdict(settings)})
+        for length in minutes:
+            video = long_video(videos, Path(tmp) / f"{length:g}min.avi", length)
+            done = subprocess.run([sys.executable, "-c", _PREDICT_ONE, str(video), str(Path(tmp) / "model")],
+                                  capture_output=True, text=True, check=True)
+            video.unlink()
+            row = {"preset": preset, "minutes": length, **json.loads(done.stdout.strip().splitlines()[-1])}
+            rows.append(row)
+            print(f"  fervid predict, {length:g}-minute video, {preset} preset: peak memory {row['peak_rss_mib']:.0f} MiB, "
+                  f"{row['seconds']:.1f} s ({row['frames'] / row['seconds']:.0f} frames/s, {row['clips']} clips)", flush=True)
+    print(f"  peak memory {minutes[-1]:g} min / {minutes[0]:g} min: {rows[-1]['peak_rss_mib'] / rows[0]['peak_rss_mib']:.2f}×")
+    return rows
+
+
 def frame_folder_copies(videos: list[Path], root: Path, suffix: str) -> list[Path]:
     """Each video's decoded frames written as images 1<suffix>, 2<suffix>, ... (JPEG at
     OpenCV's default quality 95)."""
@@ -196,12 +236,17 @@ def main() -> None:
     parser.add_argument("--json")
     parser.add_argument("--only-sources", action="store_true", help="only video files vs frame folders")
     parser.add_argument("--long", action="store_true", help="only one long video, 1 and 2 threads (also in bench_speed.py)")
+    parser.add_argument("--predict-memory", action="store_true", help="only fervid predict of a 1- and a 10-minute video: peak memory")
     args = parser.parse_args()
     videos = find_videos([args.videos])
     if not videos:
         raise SystemExit(f"no videos in {args.videos}")
     if args.long:
         save_json(args.json, long_video_rates(videos))
+        return
+    if args.predict_memory:
+        print(header("fervid predict of one long video: peak memory", 2))
+        save_json(args.json, predict_memory(videos))
         return
     cv2.setNumThreads(1)
     print(header("preprocessing frames/s (decode, face, flow, dynamic image, write; end to end)", 1))

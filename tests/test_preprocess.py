@@ -8,7 +8,8 @@ import pytest
 
 from conftest import FIXTURES, face_frames, needs_fixtures, write_video
 from fervid.faces import BlazeFace, NoFaceError
-from fervid.preprocess import FramePipeline, PreprocessSettings, frame_results, preprocess_video, preprocess_video_to_file
+from fervid.preprocess import (FramePipeline, PreprocessSettings, SpilledRows, frame_results, preprocess_video,
+                               preprocess_video_to_file, preprocessed_video)
 from fervid.video import VideoError, read_video
 
 
@@ -139,6 +140,39 @@ def test_to_file_leaves_nothing_when_a_video_fails(tmp_path, detector):
     with pytest.raises(NoFaceError, match="empty.avi"):
         preprocess_video_to_file(path, folder / "v.npz", PreprocessSettings(face_size=32), detector, threads=2)
     assert list(folder.iterdir()) == []
+
+
+def test_arrays_read_from_disk_are_the_same_and_leave_nothing(tmp_path, face_video, detector):
+    path, settings = face_video(n=30), PreprocessSettings(face_size=32)
+    in_memory = preprocess_video(path, settings, detector)
+    spill = tmp_path / "spill"
+    spill.mkdir()
+    with preprocessed_video(path, settings, detector, threads=2, spill_dir=spill) as on_disk:
+        spilled = [name for name, a in on_disk.items() if isinstance(a, SpilledRows)]
+        assert sorted(spilled) == ["flow", "flow_dynamic", "rgb", "rgb_dynamic"]  # not in memory
+        assert len(list(spill.iterdir())) == 1  # their folder
+        for name, a in on_disk.items():
+            b = in_memory[name]
+            assert a.shape == b.shape and a.dtype == b.dtype, name
+            np.testing.assert_array_equal(a[:] if name in spilled else a, b, err_msg=name)
+            if name in spilled:  # as clips read them: a row, a slice, a slice past the end, from the end
+                np.testing.assert_array_equal(a[1], b[1])
+                np.testing.assert_array_equal(a[-1], b[-1])
+                np.testing.assert_array_equal(a[len(b) - 3 : len(b) + 5], b[len(b) - 3 :])
+                assert a[0].flags.writeable  # torch.from_numpy takes it without a warning
+                with pytest.raises(IndexError):
+                    a[len(b)]
+    assert list(spill.iterdir()) == []
+
+
+def test_arrays_on_disk_leave_nothing_when_a_video_fails(tmp_path, detector):
+    path = write_video(tmp_path / "empty.avi", [np.full((120, 160, 3), 90, np.uint8)] * 10)
+    spill = tmp_path / "spill"
+    spill.mkdir()
+    with pytest.raises(NoFaceError, match="empty.avi"):
+        with preprocessed_video(path, PreprocessSettings(face_size=32), detector, spill_dir=spill):
+            pass
+    assert list(spill.iterdir()) == []
 
 
 def test_settings_key_changes_with_every_setting():

@@ -29,6 +29,7 @@ import zipfile
 from collections import deque
 from collections.abc import Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -254,6 +255,13 @@ class _Column:
         self.file.seek(0)
         return np.fromfile(self.file, self.dtype).reshape(self.rows, *self.row_shape)
 
+    def rows_on_disk(self) -> SpilledRows:
+        """The spilled rows, read from the file when indexed (``array()`` reads them all)."""
+        if self.file is None:
+            raise ValueError("rows_on_disk: this column is kept in memory, not spilled")
+        self.file.flush()
+        return SpilledRows(self.file.fileno(), self.dtype, self.row_shape, self.rows)
+
     def write_npy(self, out) -> None:
         """As ``np.lib.format.write_array`` would write ``array()``, in 4 MB pieces."""
         header = {"descr": np.lib.format.dtype_to_descr(self.dtype), "fortran_order": False,
@@ -269,6 +277,39 @@ class _Column:
     def close(self) -> None:
         if self.file is not None:
             self.file.close()
+
+
+class SpilledRows:
+    """Rows of a spilled column as far as clips read them: ``rows[i]`` and ``rows[a:b]``
+    read those rows from the file (``os.pread``: no mapping, so memory stays flat however
+    many rows are read in turn); ``shape``, ``dtype``, ``len``."""
+
+    def __init__(self, fd: int, dtype: np.dtype, row_shape: tuple[int, ...], rows: int):
+        self.fd, self.dtype, self.row_shape, self.rows = fd, np.dtype(dtype), row_shape, rows
+        self.row_bytes = self.dtype.itemsize * int(np.prod(row_shape))
+
+    @property
+    def shape(self) -> tuple[int, ...]:
+        return (self.rows, *self.row_shape)
+
+    def __len__(self) -> int:
+        return self.rows
+
+    def __getitem__(self, index: int | slice) -> np.ndarray:
+        if isinstance(index, slice):
+            start, stop, step = index.indices(self.rows)
+            if step != 1:
+                raise IndexError("SpilledRows: slices with a step are not supported")
+            return self._read(start, max(start, stop))
+        i = int(index)
+        if not -self.rows <= i < self.rows:
+            raise IndexError(f"row {i} out of range for {self.rows} rows")
+        i %= self.rows
+        return self._read(i, i + 1)[0]
+
+    def _read(self, start: int, stop: int) -> np.ndarray:
+        data = os.pread(self.fd, (stop - start) * self.row_bytes, start * self.row_bytes)
+        return np.frombuffer(bytearray(data), self.dtype).reshape(stop - start, *self.row_shape)  # writable, as np.load's
 
 
 SPILL_PREFIX = ".spill-"  # + the writing process's id: a folder of spilled arrays
@@ -367,6 +408,11 @@ class VideoArrays:
         """Every array, in memory."""
         return {**{name: column.array() for name, column in self.columns.items()}, **self.small_arrays()}
 
+    def arrays_on_disk(self) -> dict[str, np.ndarray | SpilledRows]:
+        """The per-frame and per-clip arrays as ``SpilledRows`` (needs ``spill_dir``), the
+        small ones in memory; valid until ``close``."""
+        return {**{name: column.rows_on_disk() for name, column in self.columns.items()}, **self.small_arrays()}
+
     def write_npz(self, file, extra: dict[str, np.ndarray]) -> None:
         """The arrays and ``extra`` as an .npz (what ``np.savez`` writes: stored, not
         compressed, no pickle), the big ones copied from disk piece by piece."""
@@ -417,6 +463,20 @@ def preprocess_video(path: str | os.PathLike, settings: PreprocessSettings, dete
     with VideoArrays(settings, str(path)) as builder:
         extra = _read_into(builder, path, settings, detector, threads)
         return {**builder.arrays(), **extra}
+
+
+@contextmanager
+def preprocessed_video(path: str | os.PathLike, settings: PreprocessSettings, detector: BlazeFace | None = None,
+                       threads: int = 1, spill_dir: str | os.PathLike | None = None) -> Iterator[dict]:
+    """``preprocess_video``'s arrays with memory flat in video length, for one pass over
+    a long video (``fervid predict``): the per-frame and per-clip arrays wait in temporary
+    files in ``spill_dir`` (default: the system's temporary folder) and are read from there
+    when indexed (``SpilledRows``); the files are removed on leaving, whatever happens."""
+    spill_dir = Path(tempfile.gettempdir() if spill_dir is None else spill_dir)
+    remove_stale_spills(spill_dir)  # left by a process that was killed
+    with VideoArrays(settings, str(path), spill_dir=spill_dir) as builder:
+        extra = _read_into(builder, path, settings, detector, threads)
+        yield {**builder.arrays_on_disk(), **extra}
 
 
 def preprocess_video_to_file(path: str | os.PathLike, target: str | os.PathLike, settings: PreprocessSettings,
