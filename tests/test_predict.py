@@ -5,6 +5,7 @@ import dataclasses
 import json
 import subprocess
 import sys
+import tempfile
 import threading
 
 import numpy as np
@@ -19,8 +20,8 @@ from fervid.cli import main
 from fervid.labels import EXPRESSIONS
 from fervid.models.fourstream import PRESETS, FourStreamNet, with_ablation
 from fervid.models.resnet import ResNetConfig
-from fervid.predict import (NO_FACE, Predictor, StreamingPredictor, load_predictor, predict_video, stream_frames,
-                           streaming_threads)
+from fervid.predict import (NO_FACE, Predictor, StreamingPredictor, load_predictor, predict_arrays, predict_video,
+                           stream_frames, streaming_threads)
 from fervid.preprocess import PreprocessSettings, preprocess_video
 from fervid.train import TrainConfig, train
 from fervid.video import VideoError, read_video
@@ -75,6 +76,21 @@ def test_offline_and_streaming_agree(model_dir, tmp_path, precision, frames_per_
 
 
 @pytest.mark.parametrize("frames_per_step", [1, 8])
+def test_predict_video_reads_its_arrays_from_disk_and_leaves_nothing(model_dir, tmp_path, monkeypatch):
+    """Memory flat in video length: the crops and flow wait in the temporary folder, read a
+    clip at a time, and are gone afterwards; the predictions are those of the arrays in memory."""
+    video = write_video(tmp_path / "talk.avi", face_frames(40, 200, 150, seed=7), fps=20)
+    temporary = tmp_path / "tmp"
+    temporary.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(temporary))
+    predictor = load_predictor(model_dir)
+    on_disk = predict_video(video, predictor, tmp_path / "out", annotate=True)
+    assert list(temporary.iterdir()) == []
+    in_memory = predict_arrays(predictor, preprocess_video(video, predictor.settings), str(video))
+    assert on_disk.to_dict() == in_memory.to_dict()
+    assert (tmp_path / "out" / "talk_annotated.avi").is_file()
+
+
 def test_streaming_after_a_late_first_face_agrees_with_offline(model_dir, tmp_path, frames_per_step):
     """Windows opened before the first face are "no face"; the ones after step as one
     batch from zero state, as offline runs their clips whole."""
