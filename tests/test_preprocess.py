@@ -175,6 +175,24 @@ def test_arrays_on_disk_leave_nothing_when_a_video_fails(tmp_path, detector):
     assert list(spill.iterdir()) == []
 
 
+def test_a_full_disk_is_named_with_the_video_and_the_folder(tmp_path, face_video, detector, monkeypatch):
+    import errno
+
+    from fervid import preprocess as module
+
+    def full(self, row):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(module._Column, "append", full)
+    spill = tmp_path / "spill"
+    spill.mkdir()
+    path = face_video(n=20)
+    with pytest.raises(OSError, match=f"{path}: no room .* in {spill} .*TMPDIR"):
+        with preprocessed_video(path, PreprocessSettings(face_size=32), detector, spill_dir=spill):
+            pass
+    assert list(spill.iterdir()) == []
+
+
 def test_settings_key_changes_with_every_setting():
     base = PreprocessSettings()
     keys = {

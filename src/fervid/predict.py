@@ -233,7 +233,8 @@ def predict_video(
     the video's stem unless given)."""
     predictor = model if isinstance(model, Predictor) else load_predictor(model)
     # One video: every core. The crops, flow and dynamic images wait on disk, read a clip at
-    # a time, so memory stays flat in video length (10 minutes at the paper preset: ~2 GB).
+    # a time, so memory stays flat in video length (held in memory, 10 minutes at the paper
+    # preset took ~1.5 GB).
     with preprocessed_video(video, predictor.settings, detector, threads=usable_cores()) as arrays:
         result = predict_arrays(predictor, arrays, str(video))
         if out_dir is not None:

@@ -19,6 +19,7 @@ Arrays of a preprocessed video (N frames, K clips, S face size):
 from __future__ import annotations
 
 import dataclasses
+import errno
 import hashlib
 import json
 import os
@@ -475,7 +476,13 @@ def preprocessed_video(path: str | os.PathLike, settings: PreprocessSettings, de
     spill_dir = Path(tempfile.gettempdir() if spill_dir is None else spill_dir)
     remove_stale_spills(spill_dir)  # left by a process that was killed
     with VideoArrays(settings, str(path), spill_dir=spill_dir) as builder:
-        extra = _read_into(builder, path, settings, detector, threads)
+        try:
+            extra = _read_into(builder, path, settings, detector, threads)
+        except OSError as err:
+            if err.errno not in (errno.ENOSPC, errno.EDQUOT):
+                raise
+            raise OSError(err.errno, f"{path}: no room for its preprocessed frames in {spill_dir} ({err.strerror}); "
+                          "point TMPDIR at a folder with more space") from err
         yield {**builder.arrays_on_disk(), **extra}
 
 
