@@ -194,37 +194,60 @@ def test_lr_schedule_warms_up_then_decays_to_zero():
 
 DDP_SCRIPT = textwrap.dedent(
     """
-    import json, sys
+    import dataclasses, json, sys
     sys.path.insert(0, {tests!r})
     import torch
     from test_train import MIRRORED, clip_set, tiny_model
     from fervid.train import train
     torch.set_num_threads(1)
-    _, history = train(tiny_model("c"), MIRRORED, clip_set(), {out!r}, progress=False)
+    config = dataclasses.replace(MIRRORED, fuse_gates={fuse_gates!r})
+    _, history = train(tiny_model("c"), config, clip_set(), {out!r}, progress=False)
     if torch.distributed.is_initialized():
         torch.distributed.destroy_process_group()
     json.dump(history, open({out!r} + "/history.json", "w"))
+    from fervid.models.convlstm import FUSED_ENHANCED_POINTWISE as fused
+    json.dump({{"compiled": fused.compiled is not None, "error": repr(fused.error)}}, open({out!r} + "/fused.json", "w"))
     """
 )
 
 
-def test_two_process_ddp_on_cpu_matches_one_process(tmp_path):
-    """torchrun, gloo backend, 2 processes: each global batch of 4 split 2 + 2 (with
-    mirroring: each rank mirrors the clips of its share that one process would)."""
-    tests = str(Path(__file__).parent)
-    results = {}
-    for procs in (1, 2):
-        out = str(tmp_path / f"p{procs}")
-        script = tmp_path / f"ddp{procs}.py"
-        script.write_text(DDP_SCRIPT.format(tests=tests, out=out))
-        cmd = [sys.executable, "-m", "torch.distributed.run", "--nproc_per_node", str(procs), "--master_port", str(29500 + procs + os.getpid() % 1000), str(script)]
-        done = subprocess.run(cmd, capture_output=True, text=True, timeout=300, env={**os.environ, "OMP_NUM_THREADS": "1"})
-        assert done.returncode == 0, done.stderr[-3000:]
-        results[procs] = json.load(open(out + "/history.json"))
-    single = [row["train_loss"] for row in results[1]]
-    double = [row["train_loss"] for row in results[2]]
-    np.testing.assert_allclose(double, single, rtol=1e-4)
-    w1, _ = load_model(tmp_path / "p1" / "model")
-    w2, _ = load_model(tmp_path / "p2" / "model")
+def _torchrun(tmp_path, procs: int, fuse_gates: bool = False) -> tuple[list[float], Path]:
+    """The DDP script under torchrun with ``procs`` processes -> (training losses, run folder)."""
+    out = tmp_path / f"p{procs}{'-fused' if fuse_gates else ''}"
+    script = tmp_path / f"{out.name}.py"
+    script.write_text(DDP_SCRIPT.format(tests=str(Path(__file__).parent), out=str(out), fuse_gates=fuse_gates))
+    port = 29500 + 3 * (os.getpid() % 1000) + procs + fuse_gates
+    cmd = [sys.executable, "-m", "torch.distributed.run", "--nproc_per_node", str(procs), "--master_port", str(port), str(script)]
+    done = subprocess.run(cmd, capture_output=True, text=True, timeout=600, env={**os.environ, "OMP_NUM_THREADS": "1"})
+    assert done.returncode == 0, done.stderr[-3000:]
+    return [row["train_loss"] for row in json.load(open(out / "history.json"))], out
+
+
+@pytest.fixture(scope="module")
+def one_process_run(tmp_path_factory):
+    return _torchrun(tmp_path_factory.mktemp("ddp"), 1)
+
+
+def _assert_same_training(run, reference) -> None:
+    (losses, out), (reference_losses, reference_out) = run, reference
+    np.testing.assert_allclose(losses, reference_losses, rtol=1e-4)
+    w1, _ = load_model(reference_out / "model")
+    w2, _ = load_model(out / "model")
     for (name, a), b in zip(w1.state_dict().items(), w2.state_dict().values()):
         torch.testing.assert_close(a, b, rtol=1e-3, atol=1e-5, msg=name)
+
+
+def test_two_process_ddp_on_cpu_matches_one_process(tmp_path, one_process_run):
+    """torchrun, gloo backend, 2 processes: each global batch of 4 split 2 + 2 (with
+    mirroring: each rank mirrors the clips of its share that one process would)."""
+    _assert_same_training(_torchrun(tmp_path, 2), one_process_run)
+
+
+@needs_compiler()
+def test_two_process_ddp_with_fused_gates_matches_one_process(tmp_path, one_process_run):
+    """The same with --fuse-gates in both processes (each compiles its own graphs; DDP's
+    gradient hooks meet the compiled steps' gradients): the training of one unfused
+    process, to float rounding."""
+    run = _torchrun(tmp_path, 2, fuse_gates=True)
+    assert json.load(open(run[1] / "fused.json")) == {"compiled": True, "error": "None"}  # compiled, not fallen back to eager
+    _assert_same_training(run, one_process_run)
