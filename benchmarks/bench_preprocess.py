@@ -18,7 +18,6 @@ Default videos: the six eNTERFACE'05 fixture clips in ../shared/fixtures/enterfa
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import json
 import subprocess
 import sys
@@ -128,11 +127,15 @@ def preprocess_long_video(video: Path, face_size: int, threads: int, opencv_thre
     """``fervid.cache.preprocess`` of one video in a fresh process: frames/s and the
     process's peak resident memory (MiB). ``opencv_threads``: OpenCV's own thread count
     (0: its default; with ``threads`` > 1 fervid sets it to 1 while it runs)."""
-    done = subprocess.run([sys.executable, "-c", _MEASURE_ONE, str(video), str(face_size), str(threads), str(opencv_threads)],
-                          capture_output=True, text=True, check=True)
-    row = json.loads(done.stdout.strip().splitlines()[-1])
+    row = _in_fresh_process(_MEASURE_ONE, video, face_size, threads, opencv_threads)
     row["frames_per_s"] = row["frames"] / row["seconds"]
     return row
+
+
+def _in_fresh_process(code: str, *args) -> dict:
+    """``code`` run by a new Python process with ``args``: the JSON object its last output line holds."""
+    done = subprocess.run([sys.executable, "-c", code, *map(str, args)], capture_output=True, text=True, check=True)
+    return json.loads(done.stdout.strip().splitlines()[-1])
 
 
 def long_video_rates(videos: list[Path], face_size: int = 32, speed_minutes: float = 5, memory_minutes=(1, 10)) -> list[dict]:
@@ -182,13 +185,11 @@ def predict_memory(videos: list[Path], preset: str = "small", minutes=(1, 10)) -
     with tempfile.TemporaryDirectory() as tmp:
         model = FourStreamNet(build_config(preset, "e"))
         settings = PreprocessSettings(face_size=model.config.face_size)
-        save_model(model, Path(tmp) / "model", {"preprocess": dataclasses.asdict(settings)})
+        save_model(model, Path(tmp) / "model", {"preprocess": settings.to_dict()})
         for length in minutes:
             video = long_video(videos, Path(tmp) / f"{length:g}min.avi", length)
-            done = subprocess.run([sys.executable, "-c", _PREDICT_ONE, str(video), str(Path(tmp) / "model")],
-                                  capture_output=True, text=True, check=True)
+            row = {"preset": preset, "minutes": length, **_in_fresh_process(_PREDICT_ONE, video, Path(tmp) / "model")}
             video.unlink()
-            row = {"preset": preset, "minutes": length, **json.loads(done.stdout.strip().splitlines()[-1])}
             rows.append(row)
             print(f"  fervid predict, {length:g}-minute video, {preset} preset: peak memory {row['peak_rss_mib']:.0f} MiB, "
                   f"{row['seconds']:.1f} s ({row['frames'] / row['seconds']:.0f} frames/s, {row['clips']} clips)", flush=True)

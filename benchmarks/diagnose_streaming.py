@@ -73,14 +73,17 @@ def split(frames: int) -> None:
         cpu = after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime
         return len(stream) / wall, cpu / wall, 1000 * cpu / len(stream)
 
+    def report(label: str) -> None:
+        ms = model_alone()
+        rate, busy, cpu_ms = whole()
+        print(f"{label}: model alone {ms:.2f} ms per frame (streams side by side); fervid stream whole "
+              f"{rate:.1f} frames/s, {busy:.2f} cores busy, {cpu_ms:.1f} ms of CPU per frame", flush=True)
+
     with intra_op_threads(threads):
-        for label in ("unfused", "fused (first pass compiles)", "fused", "fused"):
-            if label.startswith("fused") and not predictor.model.streams["rgb_clip"].convlstm.cells[0].fused:
-                fuse_gate_arithmetic(predictor.model)
-            ms = model_alone()
-            rate, busy, cpu_ms = whole()
-            print(f"{label}: model alone {ms:.2f} ms per frame (streams side by side); fervid stream whole "
-                  f"{rate:.1f} frames/s, {busy:.2f} cores busy, {cpu_ms:.1f} ms of CPU per frame", flush=True)
+        report("unfused")
+        fuse_gate_arithmetic(predictor.model)
+        for label in ("fused (first pass compiles)", "fused", "fused"):
+            report(label)
 
 
 def whole_stack(stream: str, freeze: bool) -> None:

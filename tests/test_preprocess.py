@@ -151,17 +151,16 @@ def test_arrays_read_from_disk_are_the_same_and_leave_nothing(tmp_path, face_vid
         spilled = [name for name, a in on_disk.items() if isinstance(a, SpilledRows)]
         assert sorted(spilled) == ["flow", "flow_dynamic", "rgb", "rgb_dynamic"]  # not in memory
         assert len(list(spill.iterdir())) == 1  # their folder
-        for name, a in on_disk.items():
-            b = in_memory[name]
+        assert_same_arrays({name: a[:] if name in spilled else a for name, a in on_disk.items()}, in_memory)
+        for name in spilled:  # as clips read them: a row, a slice, a slice past the end, from the end
+            a, b = on_disk[name], in_memory[name]
             assert a.shape == b.shape and a.dtype == b.dtype, name
-            np.testing.assert_array_equal(a[:] if name in spilled else a, b, err_msg=name)
-            if name in spilled:  # as clips read them: a row, a slice, a slice past the end, from the end
-                np.testing.assert_array_equal(a[1], b[1])
-                np.testing.assert_array_equal(a[-1], b[-1])
-                np.testing.assert_array_equal(a[len(b) - 3 : len(b) + 5], b[len(b) - 3 :])
-                assert a[0].flags.writeable  # torch.from_numpy takes it without a warning
-                with pytest.raises(IndexError):
-                    a[len(b)]
+            np.testing.assert_array_equal(a[1], b[1])
+            np.testing.assert_array_equal(a[-1], b[-1])
+            np.testing.assert_array_equal(a[len(b) - 3 : len(b) + 5], b[len(b) - 3 :])
+            assert a[0].flags.writeable  # torch.from_numpy takes it without a warning
+            with pytest.raises(IndexError):
+                a[len(b)]
     assert list(spill.iterdir()) == []
 
 
