@@ -68,6 +68,10 @@ def main() -> None:
     parser.add_argument("--clips-per-video", type=int, default=2, help="clips drawn per training video and epoch (0: all, as crossval)")
     parser.add_argument("--weight-decay", type=float, default=TrainConfig.weight_decay)
     parser.add_argument("--seed", type=int, default=0, help="training seed (initialisation, order, mirror draws)")
+    parser.add_argument("--stream-loss", type=float, default=0.0, help="weight of the per-stream losses (TrainConfig.stream_loss)")
+    parser.add_argument("--stream-probes", action="store_true",
+                        help="linear probes on each stream's detached features, trained alongside (training unchanged): "
+                             "each stream's training and held-out accuracy per epoch")
     parser.add_argument("--fuse-gates", action="store_true", help="fused ConvLSTM gate arithmetic (same results to rounding)")
     parser.add_argument("--precision", default="auto")
     parser.add_argument("--streams", default="", help="only these streams of each configuration, e.g. flow_clip")
@@ -87,7 +91,8 @@ def main() -> None:
         train_entries = [e for e in train_entries if e.subject in kept]
     config = TrainConfig(epochs=args.epochs, lr=args.lr, optimizer=args.optimizer, mirror=args.mirror,
                          clips_per_video=args.clips_per_video or None, weight_decay=args.weight_decay, seed=args.seed,
-                         batch_size=args.batch_size, precision=args.precision, fuse_gates=args.fuse_gates)
+                         batch_size=args.batch_size, precision=args.precision, fuse_gates=args.fuse_gates,
+                         stream_loss=args.stream_loss, stream_probes=args.stream_probes)
     histories = {}
     if args.floors:
         cache = PreprocessCache(data / "cache", PreprocessSettings(face_size=build_config("small").face_size))
@@ -112,10 +117,14 @@ def main() -> None:
         histories[name] = [history]
         print(f"# {name}, {len(train_entries)} training videos of {len({e.subject for e in train_entries})} subjects, {len(held_out)} held-out videos "
               f"(subjects {sorted({e.subject for e in held_out})}), {time.perf_counter() - start:.0f} s")
-        print("epoch  train loss  train clip acc  held-out clip acc  held-out video acc")
+        heads = [s for s in model_config.streams if f"train_clip_acc_{s}" in history[0]]
+        print("epoch  train loss  train clip acc  held-out clip acc  held-out video acc"
+              + "".join(f"  {s}: train/held-out clip/video" for s in heads))
         for row in history:
             print(f"{row['epoch']:5d}  {row['train_loss']:10.3f}  {row['train_clip_acc']:14.3f}  "
-                  f"{row['val_clip_acc']:17.3f}  {row['val_video_acc']:18.3f}", flush=True)
+                  f"{row['val_clip_acc']:17.3f}  {row['val_video_acc']:18.3f}"
+                  + "".join(f"  {row[f'train_clip_acc_{s}']:.3f}/{row[f'val_clip_acc_{s}']:.3f}/{row[f'val_video_acc_{s}']:.3f}"
+                            for s in heads), flush=True)
     plot_curves(histories, out / "curves.png", keys=("train_loss", "train_clip_acc", "val_video_acc"))
     write_json(out / "diagnosis.json", {"args": vars(args), "config": dataclasses.asdict(config), "histories": histories,
                                         "linear_floors": {k: floors[k] for k in ("static_video", "temporal_video")} if args.floors else None})

@@ -73,38 +73,59 @@ def _add_prediction_fuse_arg(p: argparse.ArgumentParser) -> None:
                         "the first steps run unfused: worth it at the paper preset or on long input (docs/performance.md)")
 
 
-def _add_training_args(p: argparse.ArgumentParser) -> None:
-    from .train import OPTIMIZERS, TrainConfig
+# Training flags that override a field of the recipe when given (flag -> TrainConfig field).
+_RECIPE_OVERRIDES = ("epochs", "batch_size", "lr", "optimizer", "weight_decay", "seed", "clips_per_video", "mirror",
+                     "stream_loss", "precision", "device", "loader_workers")
 
-    d = TrainConfig()
+
+def _add_training_args(p: argparse.ArgumentParser) -> None:
+    from .train import OPTIMIZERS, RECIPES
+
+    def default(field: str) -> str:
+        return "; ".join(f"{name}: {getattr(r, field)}" for name, r in RECIPES.items())
+
     p.add_argument("manifest", help="manifest CSV (path, label, subject)")
     p.add_argument("--preset", choices=sorted(PRESETS), default="small")
     p.add_argument("--k", type=int, default=5, help="subject groups (paper: 5)")
     p.add_argument("-o", "--out", required=True, help="run folder")
-    p.add_argument("--epochs", type=int, default=d.epochs)
-    p.add_argument("--batch-size", type=int, default=d.batch_size)
-    p.add_argument("--lr", type=float, default=d.lr)
-    p.add_argument("--optimizer", choices=OPTIMIZERS, default=d.optimizer,
-                   help="sgd: momentum SGD (the paper); adamw: not in the paper, see TrainConfig")
-    p.add_argument("--weight-decay", type=float, default=d.weight_decay)
-    p.add_argument("--seed", type=int, default=d.seed)
-    p.add_argument("--clips-per-video", type=int, default=None, help="clips drawn per video and epoch (default: all)")
-    p.add_argument("--mirror", type=float, default=d.mirror,
-                   help="probability of mirroring a training clip left-right (flow dx negated); not in the paper")
+    p.add_argument("--recipe", choices=sorted(RECIPES), default="fervid",
+                   help="training recipe (TrainConfig preset): paper = momentum SGD and nothing added; fervid (default) = "
+                        "AdamW, mirroring, per-stream losses, 16 epochs (docs/method.md, 'Training recipes'); the flags "
+                        "below override single settings")
+    p.add_argument("--epochs", type=int, help=f"default: the recipe's ({default('epochs')})")
+    p.add_argument("--batch-size", type=int, help=f"default: the recipe's ({default('batch_size')})")
+    p.add_argument("--lr", type=float, help=f"peak learning rate; default: the recipe's ({default('lr')})")
+    p.add_argument("--optimizer", choices=OPTIMIZERS,
+                   help=f"sgd: momentum SGD (the paper); adamw: not in the paper, see TrainConfig; default: the recipe's ({default('optimizer')})")
+    p.add_argument("--weight-decay", type=float)
+    p.add_argument("--seed", type=int, help="training seed (default 0)")
+    p.add_argument("--clips-per-video", type=int, help="clips drawn per video and epoch (default: all)")
+    p.add_argument("--mirror", type=float,
+                   help=f"probability of mirroring a training clip left-right (flow dx negated); not in the paper; default: the recipe's ({default('mirror')})")
+    p.add_argument("--stream-loss", type=float,
+                   help=f"weight of the per-stream losses (TrainConfig.stream_loss); not in the paper; default: the recipe's ({default('stream_loss')})")
     p.add_argument("--stream-dropout", type=float, default=0.0,
                    help="probability of dropping a stream's features for a training clip (FourStreamConfig.stream_dropout); not in the paper")
-    _add_precision_arg(p, d.precision)
+    p.add_argument("--precision", choices=PRECISIONS, help="auto (default): bfloat16 where the device runs it natively")
     p.add_argument("--compile", action="store_true", help="torch.compile the model")
     p.add_argument("--fuse-gates", action="store_true",
                    help="fuse the ConvLSTM gate arithmetic with torch.compile, stacks channels-last (faster in bfloat16; compiles first)")
-    p.add_argument("--device", default=d.device)
-    p.add_argument("--loader-workers", type=int, default=d.loader_workers)
+    p.add_argument("--device", help="auto (default): CUDA if present, else the CPU")
+    p.add_argument("--loader-workers", type=int)
     p.add_argument("--cache", default="data/cache", help="preprocessed-data cache root")
     p.add_argument("--workers", type=int, default=1, help="preprocessing processes")
     p.add_argument("--dynamic", choices=["rank", "mean"], default="rank", help="dynamic image method")
     p.add_argument("--openface-dir", help="use OpenFace 2.0 output (<stem>.csv, <stem>_aligned/) from this folder")
     _add_frame_rate_arg(p)
     _add_progress_args(p)
+
+
+def train_config(args: argparse.Namespace):
+    """The ``TrainConfig`` of ``fervid crossval``/``train``: the recipe, with the flags given."""
+    from .train import RECIPES
+
+    changes = {field: getattr(args, field) for field in _RECIPE_OVERRIDES if getattr(args, field) is not None}
+    return dataclasses.replace(RECIPES[args.recipe], compile=args.compile, fuse_gates=args.fuse_gates, **changes)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -259,13 +280,8 @@ def _run(args: argparse.Namespace) -> int:
     elif args.command in ("crossval", "train"):
         from .crossval import crossval
         from .preprocess import PreprocessSettings
-        from .train import TrainConfig
 
-        config = TrainConfig(
-            epochs=args.epochs, batch_size=args.batch_size, lr=args.lr, optimizer=args.optimizer, weight_decay=args.weight_decay, seed=args.seed,
-            clips_per_video=args.clips_per_video, mirror=args.mirror,
-            precision=args.precision, compile=args.compile, fuse_gates=args.fuse_gates, device=args.device, loader_workers=args.loader_workers,
-        )
+        config = train_config(args)
         configs = args.configs if args.command == "crossval" else (args.ablation,)
         folds = args.folds if args.command == "crossval" else [args.test_group]
         settings = PreprocessSettings(face_size=PRESETS[args.preset].face_size, dynamic=args.dynamic,

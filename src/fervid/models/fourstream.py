@@ -243,15 +243,23 @@ class FourStreamNet(nn.Module):
                 nn.init.kaiming_normal_(layer.weight, nonlinearity="relu")
                 nn.init.zeros_(layer.bias)
 
-    def forward_features(self, inputs: Mapping[str, Tensor]) -> Tensor:
-        """The sum of the streams' feature maps, (B, Ch, S, S)."""
+    def stream_features(self, inputs: Mapping[str, Tensor]) -> dict[str, Tensor]:
+        """Each stream's feature map, (B, Ch, S, S), by stream name."""
         missing = [name for name in self.streams if name not in inputs]
         if missing:
             raise KeyError(f"inputs lack the stream(s) {missing}; this model reads {list(self.streams)}")
-        features = torch.stack([stream(inputs[name]) for name, stream in self.streams.items()])  # (N, B, Ch, S, S)
+        return {name: stream(inputs[name]) for name, stream in self.streams.items()}
+
+    def fuse(self, features: Mapping[str, Tensor]) -> Tensor:
+        """The streams' feature maps summed: {name: (B, Ch, S, S)} -> (B, Ch, S, S)."""
+        stacked = torch.stack(list(features.values()))  # (N, B, Ch, S, S)
         if self.training and self.config.stream_dropout > 0 and len(self.streams) > 1:
-            features = features * self._stream_mask(features)
-        return features.sum(0)
+            stacked = stacked * self._stream_mask(stacked)
+        return stacked.sum(0)
+
+    def forward_features(self, inputs: Mapping[str, Tensor]) -> Tensor:
+        """The sum of the streams' feature maps, (B, Ch, S, S)."""
+        return self.fuse(self.stream_features(inputs))
 
     def _stream_mask(self, features: Tensor) -> Tensor:
         """(N, B, 1, 1, 1): per clip, 0 for a dropped stream, 1/(1-p) for a kept one; a clip
@@ -265,6 +273,39 @@ class FourStreamNet(nn.Module):
 
     def forward(self, inputs: Mapping[str, Tensor]) -> Tensor:
         return self.head(self.forward_features(inputs))
+
+
+class StreamHeads(nn.Module):
+    """Training only, not in the paper: one linear classifier per stream, reading that
+    stream's feature map alone, {name: (B, Ch, S, S)} -> {name: logits (B, num_classes)}.
+    ``TrainConfig.stream_loss`` adds their losses to the fused network's (deep
+    supervision per stream, as Gradient-Blending's per-modality heads), so every stream is
+    pushed to be discriminative on its own; with weight 0 they read detached features and
+    only measure what each stream has learned. They are not part of the saved model."""
+
+    def __init__(self, config: FourStreamConfig) -> None:
+        super().__init__()
+        in_features = config.feature_channels * config.feature_size**2
+        self.heads = nn.ModuleDict({name: nn.Linear(in_features, config.num_classes) for name in config.streams})
+
+    def forward(self, features: Mapping[str, Tensor]) -> dict[str, Tensor]:
+        return {name: self.heads[name](f.flatten(1)) for name, f in features.items()}  # (B, Ch, S, S) -> (B, classes)
+
+
+class WithStreamHeads(nn.Module):
+    """The network and its training-only ``StreamHeads``, as one module (for DDP and
+    torch.compile): inputs -> (fused logits, {stream: logits}). ``detach``: the heads
+    read the features without passing gradients back (probes)."""
+
+    def __init__(self, model: FourStreamNet, heads: StreamHeads, detach: bool) -> None:
+        super().__init__()
+        self.model, self.stream_heads, self.detach = model, heads, detach
+
+    def forward(self, inputs: Mapping[str, Tensor]) -> tuple[Tensor, dict[str, Tensor]]:
+        features = self.model.stream_features(inputs)
+        logits = self.model.head(self.model.fuse(features))
+        heard = {name: f.detach() for name, f in features.items()} if self.detach else features
+        return logits, self.stream_heads(heard)
 
 
 def count_parameters(module: nn.Module) -> int:
