@@ -48,3 +48,24 @@ def test_stream_dropout_reaches_the_model_config(tmp_path, monkeypatch):
     assert seen["preset"].stream_dropout == 0.5
     main(["crossval", "m.csv", "-o", str(tmp_path)])
     assert seen["preset"] == "small"  # nothing changed: the preset's name, as the report prints it
+
+
+def _crossval_train_config(tmp_path, monkeypatch, *flags):
+    import fervid.crossval
+
+    seen = {}
+    monkeypatch.setattr(fervid.crossval, "crossval",
+                        lambda manifest, out, preset, train_config, **kw: seen.update(config=train_config) or {"excluded_videos": {}})
+    assert main(["crossval", "m.csv", "-o", str(tmp_path / "run"), *flags]) == 0
+    return seen["config"]
+
+
+def test_crossval_trains_with_the_fervid_recipe_unless_told(tmp_path, monkeypatch):
+    from fervid.train import RECIPES
+
+    default = _crossval_train_config(tmp_path, monkeypatch)
+    assert default == RECIPES["fervid"] and default.optimizer == "adamw" and default.mirror > 0
+    paper = _crossval_train_config(tmp_path, monkeypatch, "--recipe", "paper")
+    assert paper == RECIPES["paper"] and paper.optimizer == "sgd" and paper.mirror == 0 and paper.stream_loss == 0
+    changed = _crossval_train_config(tmp_path, monkeypatch, "--recipe", "paper", "--lr", "0.1", "--epochs", "3", "--fuse-gates")
+    assert (changed.recipe, changed.optimizer, changed.lr, changed.epochs, changed.fuse_gates) == ("paper", "sgd", 0.1, 3, True)

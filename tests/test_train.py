@@ -276,3 +276,24 @@ def test_two_process_ddp_with_fused_gates_matches_one_process(tmp_path, one_proc
     run = _torchrun(tmp_path, 2, fuse_gates=True)
     assert json.load(open(run[1] / "fused.json")) == {"compiled": True, "error": "None"}  # compiled, not fallen back to eager
     _assert_same_training(run, one_process_run)
+
+
+def test_the_default_recipe_reaches_training(tmp_path, monkeypatch):
+    """TrainConfig() is the fervid recipe, and train() builds what it names: AdamW at its
+    learning rate, mirrored clips, the per-stream heads when it weights their loss; it is
+    stored with the model and named in the run's settings."""
+    built = []
+    for name in ("SGD", "AdamW"):
+        real = getattr(torch.optim, name)
+        monkeypatch.setattr(torch.optim, name, lambda *a, _name=name, _real=real, **k: built.append((_name, k)) or _real(*a, **k))
+    mirrored = []
+    real_mirror = train_module.mirror
+    monkeypatch.setattr(train_module, "mirror", lambda inputs, flags: mirrored.append(flags) or real_mirror(inputs, flags))
+    config = dataclasses.replace(TrainConfig(), epochs=1, batch_size=4, precision="float32")  # the default, shortened
+    assert TrainConfig() == RECIPES["fervid"] and config.recipe == "fervid"
+    _, history = train(tiny_model("c"), config, clip_set(), tmp_path, progress=False)
+    assert built == [("AdamW", {"lr": RECIPES["fervid"].lr})]
+    assert mirrored and RECIPES["fervid"].mirror > 0
+    assert ("train_clip_acc_flow_clip" in history[-1]) == (RECIPES["fervid"].stream_loss > 0)
+    stored = json.loads((tmp_path / "model.json").read_text())["extra"]
+    assert stored["train_config"]["recipe"] == "fervid" and stored["train_config"]["optimizer"] == "adamw"

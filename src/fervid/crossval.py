@@ -53,7 +53,7 @@ from .precision import describe
 from .progress import wanted
 from .preprocess import PreprocessSettings
 from .report import plot_confusions, plot_curves
-from .train import Distributed, TrainConfig, resolve_device, settings_fingerprint, train
+from .train import Distributed, TrainConfig, describe_recipe, resolve_device, settings_fingerprint, train
 
 PAPER_ACCURACY = {"a": 33.70, "b": 39.84, "c": 44.28, "d": 41.48, "e": 45.29}  # Table 2, clip level, %
 CONFIG_NAMES = {
@@ -63,7 +63,7 @@ CONFIG_NAMES = {
     "d": "(a) + (b)",
     "e": "(a) + (c), proposed",
 }
-PAIRS = (("b", "c"), ("d", "e"), ("a", "e"), ("a", "c"))  # the comparisons the paper draws
+PAIRS = (("b", "c"), ("d", "e"), ("a", "e"), ("a", "c"), ("c", "e"))  # the comparisons the paper draws
 
 
 def run_fold(
@@ -233,7 +233,9 @@ def summarize(out: Path, results: dict[str, list[dict]], folds: list[int], k: in
             tests[f"{a} vs {b}"] = mcnemar([correctness[a][v] for v in videos], [correctness[b][v] for v in videos])
     plot_confusions(confusions, out / "confusion.png", title="video level, pooled over test folds")
     plot_curves(curves, out / "curves.png")
-    summary = {"table": table, "linear_floors": floor_table, "mcnemar": tests, "folds": folds, "k": k,
+    per_fold = {a: [r["video"]["accuracy"] for r in fold_results] for a, fold_results in results.items()}
+    per_fold.update({key: [f[key] for f in floors] for key in FLOOR_NAMES if floors})
+    summary = {"table": table, "linear_floors": floor_table, "per_fold": per_fold, "mcnemar": tests, "folds": folds, "k": k,
                "excluded_videos": excluded_videos or {}}
     write_json(out / "summary.json", summary)
     write_atomically(out / "report.md", lambda tmp: tmp.write_text(_markdown(summary, out)))
@@ -252,6 +254,8 @@ def _markdown(summary: dict, out: Path) -> str:
         + f"; {config['train']['epochs']} epochs, fixed in advance; precision {config.get('precision', config['train']['precision'])}."
         + " Split: `split.json`.",
         "",
+        f"Training: {_recipe_line(config['train'])}.",
+        "",
         "Clip accuracy is the paper's measure; video accuracy (clip probabilities averaged per video) is the",
         "headline, since the clips of one video are correlated. Mean ± SD over folds; the 95% interval is a",
         "bootstrap over videos, pooled over the test folds.",
@@ -269,6 +273,13 @@ def _markdown(summary: dict, out: Path) -> str:
     for key, row in summary.get("linear_floors", {}).items():
         vm, vs = row["video_acc"]
         lines.append(f"| linear | {FLOOR_NAMES[key]} | | | {100 * vm:.1f} ± {100 * vs:.1f}% | | |")
+    if len(folds) > 1:
+        lines += ["", "Video accuracy per fold:", "", "| config | " + " | ".join(f"fold {f}" for f in folds) + " | mean ± SD |",
+                  "| --- |" + " --- |" * (len(folds) + 1)]
+        for a, per_fold in summary.get("per_fold", {}).items():
+            mean, sd = summary["table"][a]["video_acc"] if a in summary["table"] else summary["linear_floors"][a]["video_acc"]
+            name = f"({a})" if a in summary["table"] else f"linear {FLOOR_NAMES[a]}"
+            lines.append(f"| {name} | " + " | ".join(f"{100 * v:.1f}%" for v in per_fold) + f" | {100 * mean:.1f} ± {100 * sd:.1f}% |")
     if summary.get("linear_floors"):
         lines += ["", "The linear rows are floors: logistic regression on the same folds' preprocessed face crops (grey,",
                   "standardised per frame), static from one frame at a time, temporal from frame differences over the",
@@ -281,6 +292,15 @@ def _markdown(summary: dict, out: Path) -> str:
             lines.append(f"| ({pair.replace(' vs ', ') vs (')}) | {t['only_a']} | {t['only_b']} | {t['p_value']:.3g} |")
     lines += ["", "![confusion matrices](confusion.png)", "", "![training curves](curves.png)", ""]
     return "\n".join(lines)
+
+
+def _recipe_line(train: dict) -> str:
+    """The training recipe of a run's config.json, and what was changed from it (runs made
+    before recipes existed: their optimizer and learning rate)."""
+    known = {f: v for f, v in train.items() if f in TrainConfig.__dataclass_fields__}
+    if "recipe" not in known:
+        return f"{known.get('optimizer', 'sgd')}, lr {known.get('lr')} (made before named recipes)"
+    return describe_recipe(TrainConfig(**known))
 
 
 def _preprocess_once(videos: list, cache_root, settings: PreprocessSettings, workers: int, progress: bool | None,

@@ -5,6 +5,7 @@ and one training step on random clips, saved and reloaded."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import time
 from pathlib import Path
@@ -15,6 +16,7 @@ from torch import nn
 from .checkpoint import load_model, save_model
 from .clips import CLIP_LEN
 from .models.fourstream import ABLATIONS, PRESETS, STREAM_CHANNELS, FourStreamNet, build_config, count_parameters
+from .train import RECIPES
 
 
 
@@ -80,18 +82,13 @@ DEMO_TAKES = 1
 DEMO_DIFFICULTY = 0.5
 DEMO_SEED = 0
 DEMO_GROUPS = 3  # subject groups; every fold runs
-# ResNet only and the full method. (c), the Enhanced ConvLSTM streams alone, costs as much
-# as (e) per epoch; leaving it out buys (a) and (e) twice the epochs in the same time
-# (at 4 epochs with (c), (e) was level with (a): docs/main-job-ace-4epochs/report.md). All five: docs/experiments.md.
-DEMO_CONFIGS = ("a", "e")
-DEMO_EPOCHS = 8
+# The full method only. With the default recipe's 16 epochs, (a) beside it would take the job
+# past 20 minutes on a 2-core CPU; (c) costs as much as (e). All five: docs/experiments.md.
+DEMO_CONFIGS = ("e",)
+# The default training recipe (``train.RECIPES["fervid"]``), as a new user's `fervid crossval`
+# runs it, with one change for the budget: 2 clips drawn per video and epoch instead of all.
+DEMO_EPOCHS = RECIPES["fervid"].epochs
 DEMO_CLIPS_PER_VIDEO = 2  # clips drawn per video and epoch
-# AdamW, not the paper's momentum SGD (``TrainConfig.optimizer``): under momentum SGD at
-# one learning rate the Enhanced ConvLSTM streams get 10-100x smaller gradients than the
-# ResNet streams and the head and hardly move in a budget this size (docs/stream-learning).
-# The paper's recipe: ``fervid crossval ... --optimizer sgd --lr 0.01`` (README, "Train on your data").
-DEMO_OPTIMIZER = "adamw"
-DEMO_LR = 1e-3
 
 
 def demo_set_params() -> dict:
@@ -123,7 +120,6 @@ def main_job(out: str | Path = "runs/demo", data: str | Path = "data/synth-demo"
     """Generate (once) a synthetic set, preprocess it (cached), cross-validate, report."""
     from .crossval import crossval
     from .datasets import generate_synthetic
-    from .train import TrainConfig
 
     start = time.perf_counter()
     manifest = Path(data) / "manifest.csv"
@@ -131,8 +127,7 @@ def main_job(out: str | Path = "runs/demo", data: str | Path = "data/synth-demo"
         check_demo_set(data)
     else:
         generate_synthetic(data, **demo_set_params())
-    config = TrainConfig(epochs=DEMO_EPOCHS, batch_size=8, lr=DEMO_LR, optimizer=DEMO_OPTIMIZER,
-                         clips_per_video=DEMO_CLIPS_PER_VIDEO, precision="auto")
+    config = dataclasses.replace(RECIPES["fervid"], epochs=DEMO_EPOCHS, clips_per_video=DEMO_CLIPS_PER_VIDEO)
     summary = crossval(manifest, out, preset="small", ablations=DEMO_CONFIGS, k=DEMO_GROUPS, train_config=config,
                        cache_root=Path(data) / "cache", workers=workers, progress=progress)
     seconds = time.perf_counter() - start
