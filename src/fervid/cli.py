@@ -90,7 +90,7 @@ def _add_training_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("-o", "--out", required=True, help="run folder")
     p.add_argument("--recipe", choices=sorted(RECIPES), default="fervid",
                    help="training recipe (TrainConfig preset): paper = momentum SGD and nothing added; fervid (default) = "
-                        "AdamW, mirroring, per-stream losses, 16 epochs (docs/method.md, 'Training recipes'); the flags "
+                        "AdamW, mirroring, 16 epochs (docs/method.md, 'Training recipes'); the flags "
                         "below override single settings")
     p.add_argument("--epochs", type=int, help=f"default: the recipe's ({default('epochs')})")
     p.add_argument("--batch-size", type=int, help=f"default: the recipe's ({default('batch_size')})")

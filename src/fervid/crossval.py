@@ -278,7 +278,7 @@ def _markdown(summary: dict, out: Path) -> str:
                   "| --- |" + " --- |" * (len(folds) + 1)]
         for a, per_fold in summary.get("per_fold", {}).items():
             mean, sd = summary["table"][a]["video_acc"] if a in summary["table"] else summary["linear_floors"][a]["video_acc"]
-            name = f"({a})" if a in summary["table"] else f"linear {FLOOR_NAMES[a]}"
+            name = f"({a})" if a in summary["table"] else FLOOR_NAMES[a]
             lines.append(f"| {name} | " + " | ".join(f"{100 * v:.1f}%" for v in per_fold) + f" | {100 * mean:.1f} ± {100 * sd:.1f}% |")
     if summary.get("linear_floors"):
         lines += ["", "The linear rows are floors: logistic regression on the same folds' preprocessed face crops (grey,",

@@ -92,7 +92,8 @@ class TrainConfig:
     mirror: float = 0.5
     # Not in the paper: weight of the per-stream losses (``fourstream.StreamHeads``, a linear
     # classifier on each stream's feature map, training only, not saved with the model):
-    # loss = CE(network) + stream_loss × mean over streams of CE(stream head).
+    # loss = CE(network) + stream_loss × mean over streams of CE(stream head). 0 in both
+    # recipes: at 1, (e) did not gain (docs/defaults-that-learn, section 2).
     stream_loss: float = 0.0
     # With stream_loss 0: train the stream heads on detached features anyway, as probes
     # that log each stream's accuracy per epoch (metrics.csv) without changing training.
