@@ -26,6 +26,7 @@ to read whole. Counting and statistics are left to scikit-learn and SciPy
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import math
@@ -33,7 +34,6 @@ import os
 import random
 import sys
 import time
-import dataclasses
 from dataclasses import dataclass
 from pathlib import Path
 
