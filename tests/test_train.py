@@ -225,7 +225,8 @@ DDP_SCRIPT = textwrap.dedent(
     from test_train import MIRRORED, clip_set, tiny_model
     from fervid.train import train
     torch.set_num_threads(1)
-    config = dataclasses.replace(MIRRORED, fuse_gates={fuse_gates!r})
+    # with probes (which leave training unchanged), so that DDP wraps the network with its stream heads
+    config = dataclasses.replace(MIRRORED, fuse_gates={fuse_gates!r}, stream_probes=True)
     _, history = train(tiny_model("c"), config, clip_set(), {out!r}, progress=False)
     if torch.distributed.is_initialized():
         torch.distributed.destroy_process_group()
@@ -297,3 +298,11 @@ def test_the_default_recipe_reaches_training(tmp_path, monkeypatch):
     assert ("train_clip_acc_flow_clip" in history[-1]) == (RECIPES["fervid"].stream_loss > 0)
     stored = json.loads((tmp_path / "model.json").read_text())["extra"]
     assert stored["train_config"]["recipe"] == "fervid" and stored["train_config"]["optimizer"] == "adamw"
+
+
+def test_the_paper_recipe_resumes_runs_made_before_recipes():
+    """Runs made with the old defaults (momentum SGD, lr 0.01, 30 epochs: TrainConfig() before
+    the recipes) keep their fingerprint under --recipe paper, so they resume. The hash is the
+    one the code at bc56b1e gave for TrainConfig(precision="float32") and this model."""
+    config = dataclasses.replace(RECIPES["paper"], precision="float32")
+    assert settings_fingerprint(build_config("small", "c"), config, {"ablation": "c"}) == "a8189e30a920f21b"

@@ -349,7 +349,8 @@ def train(
         model = nn.SyncBatchNorm.convert_sync_batchnorm(model)
     stream_heads = None
     if config.stream_heads:
-        with torch.random.fork_rng(devices=[]):  # drawn apart, so probes leave the model's training as it was
+        # Drawn apart (CPU and CUDA generators restored after), so probes leave the model's training as it was.
+        with torch.random.fork_rng(devices=[device] if device.type == "cuda" else []):
             torch.manual_seed(config.seed + 1)
             stream_heads = StreamHeads(model_config).to(device)
     decay, no_decay = [], []
@@ -379,14 +380,15 @@ def train(
         if found != fingerprint:
             raise ValueError(
                 f"{out}: holds a checkpoint made with other settings (model, training or preprocessing); "
-                "resume with the same settings, or use a new folder"
+                "resume with the same settings (a run made before named recipes with the defaults of then: "
+                "--recipe paper), or use a new folder"
             )
         start_epoch, history = load_checkpoint(out, model, optimizer, scheduler, stream_heads)
         if ddp.main and wanted(progress):
             print(f"resuming {out} after epoch {start_epoch}", file=sys.stderr)
     net: nn.Module = model if stream_heads is None else WithStreamHeads(model, stream_heads, detach=config.stream_loss == 0)
     if ddp.active:
-        net = nn.parallel.DistributedDataParallel(model, device_ids=[device.index] if device.type == "cuda" else None)
+        net = nn.parallel.DistributedDataParallel(net, device_ids=[device.index] if device.type == "cuda" else None)
     if config.compile:
         net = torch.compile(net)
     meta = {"model_config": config_to_dict(model_config), "train_config": config_to_dict(config), "precision": precision, **(extra or {})}
@@ -430,7 +432,7 @@ def train(
             # Sum over this rank's share / global batch size, × world because DDP averages the
             # ranks' gradients: the gradient of the mean over the global batch, as in one process.
             loss = total_loss * ddp.world / global_sizes[step]
-            if not torch.isfinite(loss):
+            if not torch.isfinite(batch_loss if config.stream_loss == 0 else loss):  # a probe's loss does not stop training
                 last = out / f"{CHECKPOINT}.json"
                 raise TrainingDiverged(
                     f"{out}: loss is {loss.item()} at epoch {epoch + 1}, step {step + 1}; "
