@@ -29,7 +29,8 @@ def to_device(inputs: dict[str, torch.Tensor], device: torch.device) -> dict[str
 @torch.inference_mode()
 def predict_clips(model: nn.Module, clips: Dataset, batch_size: int = 16, device: torch.device | None = None,
                   precision: str = "float32") -> np.ndarray:
-    """Class probabilities of every clip, (N, K) float32, in ``clips`` order.
+    """Class probabilities of every clip, (N, K) float32, in ``clips`` order (a model whose
+    logits have more axes, (B, ..., K), gives (N, ..., K)).
     ``precision`` is a resolved one ("float32" or "bfloat16")."""
     device = device or next(model.parameters()).device
     flush_denormals()
@@ -40,7 +41,7 @@ def predict_clips(model: nn.Module, clips: Dataset, batch_size: int = 16, device
     for inputs, _, _ in loader:
         with autocast(device, precision):
             logits = model(to_device(inputs, device))  # (B, K)
-        probs.append(torch.softmax(logits.float(), 1).cpu().numpy())
+        probs.append(torch.softmax(logits.float(), -1).cpu().numpy())  # over the classes, the last axis
     model.train(was_training)
     return np.concatenate(probs) if probs else np.zeros((0, model.config.num_classes), np.float32)
 

@@ -47,7 +47,7 @@ from torch.utils.data import DataLoader
 from .atomic import write_atomically, write_json, write_rows
 from .checkpoint import config_to_dict, save_model
 from .clipset import ClipSet, collate, mirror
-from .inference import evaluate, flush_denormals, to_device
+from .inference import evaluate, flush_denormals, predict_clips, to_device
 from .models.convlstm import fuse_gate_arithmetic
 from .metrics import evaluate_predictions
 from .models.fourstream import FourStreamConfig, FourStreamNet, StreamHeads, WithStreamHeads
@@ -484,23 +484,23 @@ def train(
     return model, history
 
 
-@torch.inference_mode()
-def evaluate_stream_heads(model: FourStreamNet, stream_heads: StreamHeads, clips: ClipSet, precision: str,
-                          batch_size: int = 16) -> dict[str, dict]:
-    """Each stream head's clip- and video-level metrics on ``clips`` (one pass)."""
-    device = next(model.parameters()).device
-    was_training = model.training, stream_heads.training
-    model.eval()
-    stream_heads.eval()
-    probs: dict[str, list[np.ndarray]] = {name: [] for name in model.streams}
-    for inputs, _, _ in DataLoader(clips, batch_size=batch_size, shuffle=False, collate_fn=collate):
-        with autocast(device, precision):
-            logits = stream_heads(model.stream_features(to_device(inputs, device)))
-        for name, v in logits.items():
-            probs[name].append(torch.softmax(v.float(), 1).cpu().numpy())
-    model.train(was_training[0])
-    stream_heads.train(was_training[1])
-    return {name: evaluate_predictions(np.concatenate(p), clips.clip_labels, clips.clip_videos) for name, p in probs.items()}
+class _EveryStreamHead(nn.Module):
+    """inputs -> (B, N streams, K): every stream head's logits, so that
+    ``inference.predict_clips`` batches them as it batches the network's."""
+
+    def __init__(self, model: FourStreamNet, stream_heads: StreamHeads) -> None:
+        super().__init__()
+        self.model, self.stream_heads, self.config = model, stream_heads, model.config
+
+    def forward(self, inputs):
+        return torch.stack(list(self.stream_heads(self.model.stream_features(inputs)).values()), 1)
+
+
+def evaluate_stream_heads(model: FourStreamNet, stream_heads: StreamHeads, clips: ClipSet, precision: str) -> dict[str, dict]:
+    """Each stream head's clip- and video-level metrics on ``clips`` (one pass; ``precision``
+    resolved)."""
+    probs = predict_clips(_EveryStreamHead(model, stream_heads), clips, precision=precision)  # (clips, N, K)
+    return {name: evaluate_predictions(probs[:, i], clips.clip_labels, clips.clip_videos) for i, name in enumerate(model.streams)}
 
 
 # Settings added after runs were made, left out of the fingerprint while at these values,
