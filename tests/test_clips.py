@@ -1,8 +1,9 @@
-"""16-frame clips with 8 frames of overlap; short videos padded."""
+"""16-frame clips with 8 frames of overlap; short videos padded; the model's RGB range."""
 
 import numpy as np
+import pytest
 
-from fervid.clips import clip_starts, pad_to_length
+from fervid.clips import ClipWindow, clip_ending_at, clip_starts, rgb_to_unit
 
 
 def test_clip_starts():
@@ -12,12 +13,47 @@ def test_clip_starts():
     assert clip_starts(48) == [0, 8, 16, 24, 32]
     assert clip_starts(5) == [0]  # shorter than a clip: one (padded) clip
     assert clip_starts(0) == []
+    assert clip_starts(30, length=10, stride=10) == [0, 10, 20]
 
 
-def test_padding_repeats_last_frame_or_zeros():
-    frames = np.arange(5 * 2).reshape(5, 2)
-    padded = pad_to_length(frames, 8)
-    assert padded.shape == (8, 2) and np.all(padded[5:] == frames[-1])
-    zeros = pad_to_length(frames.astype(float), 8, repeat_last=False)
-    assert np.all(zeros[5:] == 0) and np.all(zeros[:5] == frames)
-    assert pad_to_length(frames, 3) is frames
+def test_a_clip_ends_at_its_last_frame():
+    assert [clip_ending_at(f) for f in (14, 15, 16, 23, 24)] == [None, 0, None, 8, None]
+
+
+def frame(value: int) -> tuple[np.ndarray, np.ndarray]:
+    return np.full((2, 2, 3), value, np.uint8), np.full((2, 2, 2), value / 10, np.float32)
+
+
+@pytest.mark.parametrize("n_frames", [5, 16, 40, 47])
+def test_the_window_cuts_the_clips_of_clip_starts(n_frames):
+    """Pushed frame by frame (streaming, preprocessing), the window completes the clips
+    that clip_starts lists for the whole video, each holding its own frames."""
+    window = ClipWindow()
+    ended = []
+    for i in range(n_frames):
+        start = window.push(*frame(i))
+        if start is not None:
+            rgb, flow = window.frames()
+            assert rgb[:, 0, 0, 0].tolist() == list(range(start, start + 16))
+            ended.append(start)
+    while window.needs_padding:
+        start = window.push(*window.padding_frame())
+        if start is not None:
+            ended.append(start)
+    assert ended == clip_starts(n_frames)
+    if n_frames < 16:  # the last crop repeated, not moving
+        rgb, flow = window.frames()
+        assert rgb[:, 0, 0, 0].tolist() == list(range(n_frames)) + [n_frames - 1] * (16 - n_frames)
+        assert np.all(flow[n_frames:] == 0) and np.all(flow[n_frames - 1] != 0)
+    rgb, _ = window.frames(3)
+    assert len(rgb) == 3
+
+
+def test_a_window_that_was_never_fed_needs_no_padding():
+    assert not ClipWindow().needs_padding
+
+
+def test_rgb_to_unit_spans_minus_one_to_one():
+    values = rgb_to_unit(np.array([0, 127, 255], np.uint8))
+    assert values.dtype == np.float32
+    np.testing.assert_allclose(values, [-1.0, 127 / 127.5 - 1, 1.0])

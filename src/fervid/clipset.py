@@ -21,10 +21,10 @@ import numpy as np
 import torch
 from torch.utils.data import Dataset
 
+from .clips import ALL_STREAMS, CLIP_STREAMS, DYNAMIC_STREAMS, STORED_FLOAT, STREAM_ARRAYS, rgb_to_unit
 from .labels import EXPRESSIONS
 
-STREAMS = ("rgb_clip", "flow_clip", "rgb_dynamic", "flow_dynamic")
-STREAM_ARRAYS = {"rgb_clip": "rgb", "flow_clip": "flow", "rgb_dynamic": "rgb_dynamic", "flow_dynamic": "flow_dynamic"}
+STREAMS = ALL_STREAMS
 
 
 def arrays_needed(streams: Sequence[str]) -> tuple[str, ...]:
@@ -32,21 +32,44 @@ def arrays_needed(streams: Sequence[str]) -> tuple[str, ...]:
     return ("clip_starts", *(STREAM_ARRAYS[s] for s in streams))
 
 
+def _as_stored(values: np.ndarray) -> torch.Tensor:
+    """Flow or a dynamic image as the model reads it: rounded to the stored float16
+    (a no-op for arrays read from the cache), as float32."""
+    return torch.from_numpy(np.asarray(values, STORED_FLOAT)).float()
+
+
+def frame_inputs(rgb: np.ndarray | None, flow: np.ndarray | None, streams: Sequence[str] = CLIP_STREAMS) -> dict[str, torch.Tensor]:
+    """The clip streams' tensors of T frames: RGB crops (T, S, S, 3) uint8 -> rgb_clip
+    (T, 3, S, S) in [-1, 1]; flow (T, S, S, 2) -> flow_clip (T, 2, S, S). Offline reads
+    them from the cache, streaming as the frames arrive: the same tensors either way."""
+    inputs = {}
+    if "rgb_clip" in streams:
+        inputs["rgb_clip"] = torch.from_numpy(rgb_to_unit(rgb)).permute(0, 3, 1, 2)  # (T, S, S, 3) -> (T, 3, S, S)
+    if "flow_clip" in streams:
+        inputs["flow_clip"] = _as_stored(flow).permute(0, 3, 1, 2)  # (T, S, S, 2) -> (T, 2, S, S)
+    return inputs
+
+
+def dynamic_inputs(rgb_dynamic: np.ndarray | None, flow_dynamic: np.ndarray | None,
+                   streams: Sequence[str] = DYNAMIC_STREAMS) -> dict[str, torch.Tensor]:
+    """The ResNet streams' tensors of one clip: dynamic images (S, S, C) -> (C, S, S)."""
+    inputs = {}
+    if "rgb_dynamic" in streams:
+        inputs["rgb_dynamic"] = _as_stored(rgb_dynamic).permute(2, 0, 1)  # (S, S, 3) -> (3, S, S)
+    if "flow_dynamic" in streams:
+        inputs["flow_dynamic"] = _as_stored(flow_dynamic).permute(2, 0, 1)  # (S, S, 2) -> (2, S, S)
+    return inputs
+
+
 def clip_inputs(arrays: dict[str, np.ndarray], clip: int, clip_len: int, streams: Sequence[str] = STREAMS) -> dict[str, torch.Tensor]:
     """The tensors of clip number ``clip`` (not frame number) for the given streams."""
     start = int(arrays["clip_starts"][clip])
-    inputs = {}
-    if "rgb_clip" in streams:
-        rgb = arrays["rgb"][start : start + clip_len]  # (T, S, S, 3) uint8
-        inputs["rgb_clip"] = torch.from_numpy(rgb).permute(0, 3, 1, 2).float().div_(127.5).sub_(1.0)  # -> (T, 3, S, S)
-    if "flow_clip" in streams:
-        flow = arrays["flow"][start : start + clip_len]  # (T, S, S, 2) float16
-        inputs["flow_clip"] = torch.from_numpy(flow).permute(0, 3, 1, 2).float()  # -> (T, 2, S, S)
-    if "rgb_dynamic" in streams:
-        inputs["rgb_dynamic"] = torch.from_numpy(arrays["rgb_dynamic"][clip]).permute(2, 0, 1).float()  # (S, S, 3) -> (3, S, S)
-    if "flow_dynamic" in streams:
-        inputs["flow_dynamic"] = torch.from_numpy(arrays["flow_dynamic"][clip]).permute(2, 0, 1).float()
-    return inputs
+    frames = slice(start, start + clip_len)
+    rgb = arrays["rgb"][frames] if "rgb_clip" in streams else None
+    flow = arrays["flow"][frames] if "flow_clip" in streams else None
+    rgb_dynamic = arrays["rgb_dynamic"][clip] if "rgb_dynamic" in streams else None
+    flow_dynamic = arrays["flow_dynamic"][clip] if "flow_dynamic" in streams else None
+    return {**frame_inputs(rgb, flow, streams), **dynamic_inputs(rgb_dynamic, flow_dynamic, streams)}
 
 
 def collate(items: Sequence[tuple[dict[str, torch.Tensor], int, int]]) -> tuple[dict[str, torch.Tensor], torch.Tensor, torch.Tensor]:

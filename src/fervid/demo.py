@@ -14,8 +14,8 @@ import torch
 from torch import nn
 
 from .checkpoint import load_model, save_model
-from .clips import CLIP_LEN
-from .models.fourstream import ABLATIONS, PRESETS, STREAM_CHANNELS, FourStreamNet, build_config, count_parameters
+from .clips import ALL_STREAMS, CLIP_LEN, CLIP_STREAMS, STREAM_CHANNELS
+from .models.fourstream import ABLATIONS, PRESETS, FourStreamNet, build_config, count_parameters
 from .train import RECIPES
 
 
@@ -26,19 +26,20 @@ def random_inputs(model: FourStreamNet, batch: int, frames: int = CLIP_LEN, gene
     inputs = {}
     for name in model.streams:
         channels = STREAM_CHANNELS[name]
-        shape = (batch, frames, channels, size, size) if name.endswith("_clip") else (batch, channels, size, size)
+        shape = (batch, frames, channels, size, size) if name in CLIP_STREAMS else (batch, channels, size, size)
         inputs[name] = torch.rand(shape, generator=generator) * 2 - 1
     return inputs
 
 
 def parameter_table(preset: str) -> str:
     lines = [f"parameters, preset {preset!r} (face {PRESETS[preset].face_size}×{PRESETS[preset].face_size}):"]
-    lines.append(f"  {'config':<7}{'rgb_clip':>10}{'flow_clip':>10}{'rgb_dyn':>10}{'flow_dyn':>10}{'head':>10}{'total':>11}")
+    streams = "".join(f"{s.replace('_dynamic', '_dyn'):>10}" for s in ALL_STREAMS)
+    lines.append(f"  {'config':<7}{streams}{'head':>10}{'total':>11}")
     for name in ABLATIONS:
         model = FourStreamNet(build_config(preset, name))
         per_stream = [
             f"{count_parameters(model.streams[s]):>10,}" if s in model.streams else f"{'-':>10}"
-            for s in STREAM_CHANNELS
+            for s in ALL_STREAMS
         ]
         lines.append(f"  ({name})    {''.join(per_stream)}{count_parameters(model.head):>10,}{count_parameters(model):>11,}")
     return "\n".join(lines)

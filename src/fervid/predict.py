@@ -41,7 +41,8 @@ import torch
 
 from .atomic import write_atomically, write_json, write_rows
 from .checkpoint import CheckpointError, config_from_dict, load_model
-from .clipset import VideoClips, clip_inputs
+from .clips import ClipWindow
+from .clipset import VideoClips, dynamic_inputs, frame_inputs
 from .faces import BlazeFace
 from .inference import predict_clips
 from .labels import EXPRESSIONS
@@ -371,8 +372,7 @@ class StreamingPredictor:
         self.frame = 0  # frames pushed so far
         self.first_face: int | None = None
         length = self.settings.clip_len
-        self.rgb = deque(maxlen=length)  # (S, S, 3) uint8 per frame
-        self.flow = deque(maxlen=length)  # (S, S, 2) float32, as preprocessing computes dynamic images
+        self.window = ClipWindow(length, self.settings.clip_stride)  # the last frames' crops (uint8) and flow (float32)
         self.lost = deque(maxlen=length)
         self.real = deque(maxlen=length)  # False for the padding that flush() adds
         self.real_frames = 0
@@ -419,46 +419,42 @@ class StreamingPredictor:
         """End of the source: a video shorter than one clip is padded as offline
         preprocessing pads it (last frame repeated, zero flow) and gets its one clip."""
         prediction = None
-        while self.clips == 0 and self.frame and prediction is None:
-            prediction = self._step(self.rgb[-1], np.zeros_like(self.flow[-1]), lost=True, real=False)
+        while self.window.needs_padding:
+            prediction = self._step(*self.window.padding_frame(), lost=True, real=False)
         return prediction
 
     def _step(self, rgb: np.ndarray, flow: np.ndarray, lost: bool, real: bool = True) -> ClipPrediction | None:
-        s, i = self.settings, self.frame
-        self.rgb.append(rgb)
-        self.flow.append(flow)
+        i = self.frame
+        ended = self.window.push(rgb, flow)  # the start of the clip this frame completes, or None
         self.lost.append(lost)
         self.real.append(real)
         self.real_frames += real
-        if i % s.clip_stride == 0:
+        if self.window.opens_clip(i):
             self.windows.append(i)
             if self._batched(i):  # before the first face: "no face", no state
                 self.state = {name: _add_zero_row(state) for name, state in self.state.items()}
                 if self.subtracts_first:
-                    first = clip_inputs({"rgb": rgb[None], "clip_starts": np.array([0])}, 0, 1, ("rgb_clip",))["rgb_clip"]  # (1, 3, S, S)
-                    first = first.to(self.predictor.device)
+                    first = frame_inputs(rgb[None], None, ("rgb_clip",))["rgb_clip"].to(self.predictor.device)  # (1, 3, S, S)
                     self.first_frames = first if self.first_frames is None else torch.cat([self.first_frames, first])
         self.frame += 1
         self.pending += 1
         if self.pending == self.frames_per_step:  # windows open and end on step boundaries: it divides the stride
             self._step_streams()
-        done = [w for w in self.windows if self.frame - w == s.clip_len]
-        self.windows = [w for w in self.windows if w not in done]
-        return self._finish(done[0]) if done else None
+        if ended is None:
+            return None
+        assert self.windows[0] == ended, "windows end oldest first"
+        self.windows.pop(0)
+        return self._finish(ended)
 
     def _step_streams(self) -> None:
         """The ConvLSTM streams of every batched window through the pending frames."""
         n, self.pending = self.pending, 0
         rows = sum(map(self._batched, self.windows))
         if rows and self.clip_streams:  # configuration (a) has none
-            rgb, flow = np.stack(list(self.rgb)[-n:]), np.stack(list(self.flow)[-n:])
-            frame_arrays = {"rgb": rgb, "flow": flow.astype(np.float16), "clip_starts": np.array([0])}  # as cached
-            inputs = clip_inputs(frame_arrays, 0, n, self.clip_streams)  # each (n, C, S, S)
+            inputs = frame_inputs(*self.window.frames(n), self.clip_streams)  # each (n, C, S, S)
             device = self.predictor.device
             xs = {name: inputs[name][None].to(device).expand(rows, -1, -1, -1, -1) for name in self.clip_streams}  # (n, C, S, S) -> (B=rows, T=n, C, S, S)
-            model = self.predictor.model
             assert self.first_frames is None or len(self.first_frames) == rows, "one first frame per batched window"
-            xs = {name: model.streams[name].prepare(x, self.first_frames) for name, x in xs.items()}  # each row minus its window's first frame, where the stream asks
             stepped = self._side_by_side(self._step_stream, xs)
             # Written back only once every stream has stepped. (After an error the predictor
             # is not usable: its frames and its state no longer agree.)
@@ -466,10 +462,10 @@ class StreamingPredictor:
                 self.h_last[name], self.state[name] = h_last, state
 
     def _step_stream(self, name: str, x: torch.Tensor) -> tuple[torch.Tensor, list[ConvLSTMState]]:
-        """One clip stream's ConvLSTM stack through x (rows, n frames, C, S, S) from its
-        state -> (the top layer's last h (rows, Ch, S, S), the new state)."""
-        hidden, state = self.predictor.model.streams[name].convlstm(x, self.state.get(name))
-        return hidden[:, -1], state
+        """One clip stream through x (rows, n frames, C, S, S) from its state -> (the top
+        layer's last h (rows, Ch, S, S), the new state); each row's frames minus its
+        window's first frame, where the stream reads them so."""
+        return self.predictor.model.streams[name].step(x, self.state.get(name), self.first_frames)
 
     def _side_by_side(self, stream_fn, inputs: dict[str, torch.Tensor]) -> list:
         """``[stream_fn(name, x) for name, x in inputs.items()]``, the first in this thread and
@@ -519,14 +515,13 @@ class StreamingPredictor:
     def _logits(self) -> torch.Tensor:
         """The finishing window's logits: the batch's first row (windows end oldest first)."""
         s, model = self.settings, self.predictor.model
-        features = [model.streams[n].pool(self.h_last[n][:1]) for n in self.clip_streams]
+        features = {n: model.streams[n].pool(self.h_last[n][:1]) for n in self.clip_streams}  # (1, Ch, S, S)
         if self.dynamic_streams:
-            rgb_di, flow_di = clip_dynamic_images(np.stack(self.rgb), np.stack(self.flow), [0], s.clip_len, s.dynamic)
-            arrays = {"rgb_dynamic": rgb_di.astype(np.float16), "flow_dynamic": flow_di.astype(np.float16), "clip_starts": np.array([0])}
-            dyn = clip_inputs(arrays, 0, s.clip_len, self.dynamic_streams)
-            images = {n: dyn[n][None].to(self.predictor.device) for n in self.dynamic_streams}  # (1, C, S, S)
-            features += self._side_by_side(lambda name, image: model.streams[name](image), images)
-        return model.head(torch.stack(features).sum(0))
+            rgb_di, flow_di = clip_dynamic_images(*self.window.frames(), [0], s.clip_len, s.dynamic)
+            dyn = dynamic_inputs(rgb_di[0], flow_di[0], self.dynamic_streams)
+            images = {n: dyn[n][None].to(self.predictor.device) for n in self.dynamic_streams}  # (C, S, S) -> (1, C, S, S)
+            features.update(zip(images, self._side_by_side(lambda name, image: model.streams[name](image), images)))
+        return model.classify(features)
 
 
 _pool: ThreadPoolExecutor | None = None

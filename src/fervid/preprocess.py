@@ -38,7 +38,7 @@ import cv2
 import numpy as np
 
 from .atomic import write_atomically
-from .clips import CLIP_LEN, CLIP_STRIDE
+from .clips import CLIP_LEN, CLIP_STRIDE, STORED_FLOAT, ClipWindow, rgb_to_unit
 from .dynamic import DYNAMIC_METHODS, dynamic_image
 from .faces import AlignSettings, BlazeFace, FaceTracker, NoFaceError, crop_face, read_openface
 from .flow import FlowSettings, farneback, scale_flow, to_gray
@@ -221,11 +221,6 @@ def _frame_results_threaded(pipeline: FramePipeline, frames: Iterable[np.ndarray
             yield completing.popleft().result()
 
 
-def rgb_to_unit(rgb: np.ndarray) -> np.ndarray:
-    """uint8 [0, 255] -> float32 [-1, 1], the model's RGB input range."""
-    return rgb.astype(np.float32) / 127.5 - 1.0
-
-
 def clip_dynamic_images(rgb: np.ndarray, flow: np.ndarray, starts, length: int, method: str):
     """Dynamic images of each clip: (K, S, S, 3) and (K, S, S, 2) float32."""
     rgb_di = [dynamic_image(rgb_to_unit(rgb[s : s + length]), method) for s in starts]
@@ -345,11 +340,11 @@ class VideoArrays:
         spill = (lambda name: Path(self._spill_dir) / name) if self._spill_dir else (lambda name: None)
         self.columns = {
             "rgb": _Column((size, size, 3), np.uint8, spill("rgb")),
-            "flow": _Column((size, size, 2), np.float16, spill("flow")),
-            "rgb_dynamic": _Column((size, size, 3), np.float16, spill("rgb_dynamic")),
-            "flow_dynamic": _Column((size, size, 2), np.float16, spill("flow_dynamic")),
+            "flow": _Column((size, size, 2), STORED_FLOAT, spill("flow")),
+            "rgb_dynamic": _Column((size, size, 3), STORED_FLOAT, spill("rgb_dynamic")),
+            "flow_dynamic": _Column((size, size, 2), STORED_FLOAT, spill("flow_dynamic")),
         }
-        self.window: deque = deque(maxlen=settings.clip_len)  # (rgb uint8, flow float32) of the last frames
+        self.window = ClipWindow(settings.clip_len, settings.clip_stride)  # the last frames: rgb uint8, flow float32
         self.clip_starts: list[int] = []
         self.detected: list[bool] = []
         self.lost: list[bool] = []
@@ -371,26 +366,22 @@ class VideoArrays:
         self._add_crop(result.rgb, result.flow)
 
     def _add_crop(self, rgb: np.ndarray, flow: np.ndarray) -> None:
-        index = self.columns["rgb"].rows
         self.columns["rgb"].append(rgb)
         self.columns["flow"].append(flow)
-        self.window.append((rgb, flow))
-        start = index + 1 - self.settings.clip_len
-        if start >= 0 and start % self.settings.clip_stride == 0:  # the clips of clips.clip_starts
-            rgb_di, flow_di = clip_dynamic_images(np.stack([r for r, _ in self.window]), np.stack([f for _, f in self.window]),
-                                                  [0], self.settings.clip_len, self.settings.dynamic)
+        start = self.window.push(rgb, flow)
+        if start is not None:  # a clip is complete
+            rgb_di, flow_di = clip_dynamic_images(*self.window.frames(), [0], self.settings.clip_len, self.settings.dynamic)
             self.columns["rgb_dynamic"].append(rgb_di[0])
             self.columns["flow_dynamic"].append(flow_di[0])
             self.clip_starts.append(start)
 
     def finish(self) -> None:
         """Check that a face was found and pad a video shorter than a clip (its last crop
-        repeated, zero flow; see clips.pad_to_length). Raises ``NoFaceError``."""
+        repeated, zero flow: ``clips.ClipWindow``). Raises ``NoFaceError``."""
         if self.before_face == self.n_frames or not any(self.detected):
             raise NoFaceError(f"{self.source}: no face found in any of {self.n_frames} frames")
-        rgb, flow = self.window[-1]
-        while self.columns["rgb"].rows < self.settings.clip_len:
-            self._add_crop(rgb, np.zeros_like(flow))
+        while self.window.needs_padding:
+            self._add_crop(*self.window.padding_frame())
         pad = self.columns["rgb"].rows - self.n_frames
         self.detected += [False] * pad
         self.lost += [True] * pad

@@ -22,16 +22,13 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
+from ..clips import ALL_STREAMS, CLIP_STREAMS, DYNAMIC_STREAMS, STREAM_CHANNELS
 from ..labels import EXPRESSIONS
-from .convlstm import ConvLSTM, ConvLSTMConfig, EnhancedConvLSTMCell
+from .convlstm import ConvLSTM, ConvLSTMConfig, ConvLSTMState, EnhancedConvLSTMCell
 from .resnet import NarrowResNet50, ResNetConfig
 
-CLIP_STREAMS = ("rgb_clip", "flow_clip")
-DYNAMIC_STREAMS = ("rgb_dynamic", "flow_dynamic")
-ALL_STREAMS = CLIP_STREAMS + DYNAMIC_STREAMS
 CLIP_REFERENCES = ("first", "none")  # FourStreamConfig.rgb_clip_reference
 CLIP_POOLS = ("max", "average")  # FourStreamConfig.clip_pool
-STREAM_CHANNELS = {"rgb_clip": 3, "flow_clip": 2, "rgb_dynamic": 3, "flow_dynamic": 2}  # RGB; flow (dx, dy)
 
 
 @dataclass(frozen=True)
@@ -187,9 +184,18 @@ class ClipStream(nn.Module):
             clip = clip - (clip[:, 0] if reference is None else reference).unsqueeze(1)
         return clip * self.input_gain if self.input_gain != 1.0 else clip
 
+    def step(self, clip: Tensor, state: list[ConvLSTMState] | None = None,
+             reference: Tensor | None = None) -> tuple[Tensor, list[ConvLSTMState]]:
+        """The stack through the frames of ``clip`` (B, T, C, H, W), from ``state`` (None: a
+        clip's start) -> (the top layer's last h (B, Ch, H, W), the new state). A clip read
+        in pieces (streaming), each piece from the state the last returned, gives the h_T of
+        the clip read whole; ``reference``: see ``prepare``."""
+        hidden, state = self.convlstm(self.prepare(clip, reference), state)  # (B, T, Ch, H, W)
+        return hidden[:, -1], state
+
     def forward(self, clip: Tensor) -> Tensor:
-        hidden, _ = self.convlstm(self.prepare(clip))  # (B, T, Ch, H, W)
-        return self.pool(hidden[:, -1])
+        h_last, _ = self.step(clip)
+        return self.pool(h_last)
 
 
 class DynamicImageStream(nn.Module):
@@ -261,6 +267,16 @@ class FourStreamNet(nn.Module):
         """The sum of the streams' feature maps, (B, Ch, S, S)."""
         return self.fuse(self.stream_features(inputs))
 
+    def classify(self, features: Mapping[str, Tensor]) -> Tensor:
+        """Every stream's feature map {name: (B, Ch, S, S)} -> logits (B, num_classes): fused
+        and through the head. ``forward`` is ``classify(stream_features(inputs))``;
+        streaming computes the features its own way (``ClipStream.step``, then ``pool``)
+        and classifies them here."""
+        missing = [name for name in self.streams if name not in features]
+        if missing:
+            raise KeyError(f"features lack the stream(s) {missing}; this model reads {list(self.streams)}")
+        return self.head(self.fuse({name: features[name] for name in self.streams}))  # in the model's stream order
+
     def _stream_mask(self, features: Tensor) -> Tensor:
         """(N, B, 1, 1, 1): per clip, 0 for a dropped stream, 1/(1-p) for a kept one; a clip
         whose streams all drew "drop" keeps one of them, chosen at random."""
@@ -272,7 +288,7 @@ class FourStreamNet(nn.Module):
         return (keep.to(features.dtype) / (1.0 - p)).view(n, b, 1, 1, 1)
 
     def forward(self, inputs: Mapping[str, Tensor]) -> Tensor:
-        return self.head(self.forward_features(inputs))
+        return self.classify(self.stream_features(inputs))
 
 
 class StreamHeads(nn.Module):
@@ -303,7 +319,7 @@ class WithStreamHeads(nn.Module):
 
     def forward(self, inputs: Mapping[str, Tensor]) -> tuple[Tensor, dict[str, Tensor]]:
         features = self.model.stream_features(inputs)
-        logits = self.model.head(self.model.fuse(features))
+        logits = self.model.classify(features)
         heard = {name: f.detach() for name, f in features.items()} if self.detach else features
         return logits, self.stream_heads(heard)
 
