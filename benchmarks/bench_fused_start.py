@@ -40,7 +40,7 @@ def run_mode(preset: str, mode: str, frames: int, threads: int, videos: str) -> 
     from fervid.faces import BlazeFace
     from fervid.models.convlstm import fuse_gate_arithmetic, wait_for_background_compiles
     from fervid.models.fourstream import FourStreamNet, build_config
-    from fervid.predict import Predictor, intra_op_threads, stream_frames, streaming_threads
+    from fervid.prediction import Predictor, intra_op_threads, stream_frames, streaming_threads
     from fervid.preprocess import PreprocessSettings
     from fervid.video import find_videos
 

@@ -165,7 +165,7 @@ def long_video_rates(videos: list[Path], face_size: int = 32, speed_minutes: flo
 
 _PREDICT_ONE = """
 import json, sys, time
-from fervid.predict import load_predictor, predict_video
+from fervid.prediction import load_predictor, predict_video
 predictor = load_predictor(sys.argv[2])
 start = time.perf_counter()
 result = predict_video(sys.argv[1], predictor)

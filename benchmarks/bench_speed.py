@@ -46,7 +46,7 @@ from fervid.faces import BlazeFace
 from fervid.models.convlstm import ConvLSTM, ConvLSTMConfig, fuse_gate_arithmetic
 from fervid.models.fourstream import FourStreamNet, build_config
 from fervid.precision import autocast, describe, resolve_precision
-from fervid.predict import Predictor, StreamingPredictor, intra_op_threads, stream_frames, streaming_threads
+from fervid.prediction import Predictor, StreamingPredictor, intra_op_threads, stream_frames, streaming_threads
 from fervid.preprocess import FramePipeline, PreprocessSettings
 from fervid.video import find_videos
 

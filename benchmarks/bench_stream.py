@@ -19,7 +19,7 @@ from common import header, save_json
 
 from fervid.faces import BlazeFace
 from fervid.models.fourstream import FourStreamNet, build_config
-from fervid.predict import Predictor, StreamingPredictor
+from fervid.prediction import Predictor, StreamingPredictor
 from fervid.preprocess import PreprocessSettings
 from fervid.video import find_videos, read_video
 

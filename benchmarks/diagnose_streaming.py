@@ -28,7 +28,7 @@ from bench_stream import FIXTURES, frames_from
 from fervid.faces import BlazeFace
 from fervid.models.convlstm import fuse_gate_arithmetic
 from fervid.models.fourstream import FourStreamNet, build_config
-from fervid.predict import Predictor, StreamingPredictor, intra_op_threads, stream_frames, streaming_threads
+from fervid.prediction import Predictor, StreamingPredictor, intra_op_threads, stream_frames, streaming_threads
 from fervid.preprocess import FramePipeline, PreprocessSettings
 from fervid.video import find_videos
 

@@ -21,7 +21,7 @@ import torch
 
 from fervid.models.fourstream import PRESETS, FourStreamNet, with_ablation
 from fervid.models.resnet import ResNetConfig
-from fervid.predict import Predictor, StreamingPredictor, predict_arrays
+from fervid.prediction import Predictor, StreamingPredictor, predict_arrays
 from fervid.preprocess import FrameResult, PreprocessSettings, VideoArrays
 
 GOLDEN = Path(__file__).parent / "golden" / "frames_to_clips.json"

@@ -20,7 +20,7 @@ from fervid.cli import main
 from fervid.labels import EXPRESSIONS
 from fervid.models.fourstream import PRESETS, FourStreamNet, with_ablation
 from fervid.models.resnet import ResNetConfig
-from fervid.predict import (NO_FACE, Predictor, StreamingPredictor, load_predictor, predict_arrays, predict_video,
+from fervid.prediction import (NO_FACE, Predictor, StreamingPredictor, load_predictor, predict_arrays, predict_video,
                            stream_frames, streaming_threads)
 from fervid.preprocess import PreprocessSettings, preprocess_video
 from fervid.train import TrainConfig, train

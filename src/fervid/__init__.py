@@ -26,9 +26,9 @@ _LAZY = {
     "FourStreamNet": "models",
     "NarrowResNet50": "models",
     "build_config": "models",
-    "predict_video": "predict",
-    "StreamingPredictor": "predict",
-    "load_predictor": "predict",
+    "predict_video": "prediction",
+    "StreamingPredictor": "prediction",
+    "load_predictor": "prediction",
     "preprocess_video": "preprocess",
 }
 

@@ -249,7 +249,7 @@ def _run(args: argparse.Namespace) -> int:
         return _preprocess(args)
     elif args.command == "predict":
         from .precision import describe
-        from .predict import output_names, predict_videos
+        from .prediction import output_names, predict_videos
         from .video import find_videos
 
         print(f"predicting on {args.device} in {describe(args.precision, args.device)}", file=sys.stderr)
@@ -268,7 +268,7 @@ def _run(args: argparse.Namespace) -> int:
         import json
 
         from .precision import describe
-        from .predict import intra_op_threads, load_predictor, stream_frames, streaming_threads
+        from .prediction import intra_op_threads, load_predictor, stream_frames, streaming_threads
         from .video import open_camera, read_video
 
         print(f"streaming on {args.device} in {describe(args.precision, args.device)}", file=sys.stderr)

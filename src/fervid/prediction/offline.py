@@ -1,0 +1,101 @@
+"""Offline prediction: a whole video preprocessed with the settings stored in the
+model's JSON, every 16-frame clip (stride 8) classified in batches, the per-video
+prediction the mean of the clip probabilities."""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from ..clipset import VideoClips
+from ..faces import BlazeFace
+from ..inference import predict_clips
+from ..preprocess import preprocessed_video, usable_cores
+from ..progress import progress_bar
+from .loading import Predictor, load_predictor
+from .results import VideoPrediction, clip_prediction, has_face
+from .writers import write_outputs
+
+
+@torch.inference_mode()
+def predict_arrays(predictor: Predictor, arrays: dict[str, np.ndarray], video: str = "", batch_size: int = 16) -> VideoPrediction:
+    """Classify every clip of a preprocessed video (the arrays of ``preprocess.py``)."""
+    s, model = predictor.settings, predictor.model
+    n = int(arrays["n_frames"])
+    detected = arrays["detected"][:n]
+    first_face = int(np.argmax(detected)) if detected.any() else None
+    result = VideoPrediction(video, float(arrays["fps"]), n, model=predictor.source, precision=predictor.precision)
+    starts = arrays["clip_starts"]
+    lost = arrays["lost"][:n]  # real frames only: padding is not "no face"
+    usable = [c for c, st in enumerate(starts) if has_face(lost[st : st + s.clip_len], st, first_face)]
+    clips = VideoClips(arrays, usable, s.clip_len, model.config.streams)
+    probs = dict(zip(usable, predict_clips(model, clips, batch_size, predictor.device, predictor.precision)))
+    for c, st in enumerate(starts):
+        share = float(1 - lost[st : st + s.clip_len].mean())
+        result.clips.append(clip_prediction(c, int(st), s.clip_len, n, result.fps, share, probs.get(c)))
+    return result
+
+
+def predict_video(
+    video: str | os.PathLike,
+    model: str | os.PathLike | Predictor,
+    out_dir: str | os.PathLike | None = None,
+    annotate: bool = False,
+    detector: BlazeFace | None = None,
+    name: str | None = None,
+) -> VideoPrediction:
+    """Predict one video; with ``out_dir``, write ``<name>.json``, ``<name>.csv``,
+    ``<name>_timeline.png`` and (``annotate``) ``<name>_annotated.avi`` there (``name``:
+    the video's stem unless given)."""
+    predictor = model if isinstance(model, Predictor) else load_predictor(model)
+    # One video: every core. The crops, flow and dynamic images wait on disk, read a clip at
+    # a time, so memory stays flat in video length (held in memory, 10 minutes at the paper
+    # preset took ~1.5 GB).
+    with preprocessed_video(video, predictor.settings, detector, threads=usable_cores()) as arrays:
+        result = predict_arrays(predictor, arrays, str(video))
+        if out_dir is not None:
+            write_outputs(result, out_dir, arrays if annotate else None, name)
+    return result
+
+
+def output_names(videos: Sequence[str | os.PathLike]) -> list[str]:
+    """The name each video's outputs get in one output folder: its stem, or, where stems
+    repeat (CK+'s ``S005/001`` and ``S010/001`` frame folders), as many of its last path
+    parts as tell them apart, joined by ``_`` (``S005_001``, ``S010_001``)."""
+    parts = [Path(v).resolve().with_suffix("").parts for v in videos]
+    names = []
+    for own in parts:
+        depth = 1
+        while depth < len(own) and sum(p[-depth:] == own[-depth:] for p in parts) > 1:
+            depth += 1
+        names.append("_".join(own[-depth:]))
+    return names
+
+
+def predict_videos(videos: Iterable[str | os.PathLike], model, out_dir, annotate: bool = False, progress: bool | None = None,
+                   device: str = "cpu", precision: str = "auto",
+                   frame_folder_fps: float | None = None,
+                   names: Sequence[str] | None = None, fuse_gates: bool = False) -> tuple[list[VideoPrediction], dict[str, str]]:
+    """Several videos (files or frame folders); a bad one is reported (path -> reason) and
+    the rest go on. ``frame_folder_fps``: frame folders' rate, if not the model's setting.
+    ``names``: each video's output name (default ``output_names(videos)``)."""
+    predictor = model if isinstance(model, Predictor) else load_predictor(model, device, precision, fuse_gates)
+    if frame_folder_fps is not None:
+        predictor = dataclasses.replace(predictor, settings=dataclasses.replace(predictor.settings, frame_folder_fps=frame_folder_fps))
+    videos = list(videos)
+    detector = BlazeFace() if predictor.settings.face_source == "blazeface" else None
+    results, failed = [], {}
+    bar = progress_bar(len(videos), "predict", "video", progress)
+    for video, name in zip(videos, output_names(videos) if names is None else names, strict=True):
+        try:
+            results.append(predict_video(video, predictor, out_dir, annotate, detector, name))
+        except ValueError as err:  # VideoError, NoFaceError: the message names the file
+            failed[str(video)] = str(err)
+        bar.update(1)
+    bar.close()
+    return results, failed
