@@ -384,7 +384,7 @@ def test_fused_streaming_does_not_wait_for_the_compiler(model_dir, monkeypatch):
     until the stream ends), every step runs eagerly and the predictions come out; once it
     is done, steps take the compiled graphs. The compiler is a stand-in that records its
     calls, so this runs without a C++ compiler."""
-    from fervid.models import convlstm
+    from fervid.models import compiling, convlstm
 
     release, compiled_calls = threading.Event(), []
 
@@ -397,7 +397,7 @@ def test_fused_streaming_does_not_wait_for_the_compiler(model_dir, monkeypatch):
         return compiled
 
     monkeypatch.setattr(convlstm.torch, "compile", stand_in_compiler)
-    monkeypatch.setattr(convlstm, "FUSED_ENHANCED_POINTWISE", convlstm._Fused(convlstm.enhanced_pointwise))
+    monkeypatch.setattr(convlstm, "FUSED_ENHANCED_POINTWISE", compiling.Fused(convlstm.enhanced_pointwise))
     fused = convlstm.FUSED_ENHANCED_POINTWISE
     frames = list(face_frames(40, 200, 150, seed=5))
     eager = _streamed(load_predictor(model_dir, precision="float32"), frames)
@@ -425,10 +425,10 @@ def test_fused_streaming_with_the_real_compiler_agrees(model_dir, precision, mon
     unfused predictions to rounding."""
     from torch._dynamo.utils import counters
 
-    from fervid.models import convlstm
+    from fervid.models import compiling, convlstm
 
     for name, fn in (("FUSED_LSTM_POINTWISE", convlstm.lstm_pointwise), ("FUSED_ENHANCED_POINTWISE", convlstm.enhanced_pointwise)):
-        monkeypatch.setattr(convlstm, name, convlstm._Fused(fn))  # no graph or error left by other tests
+        monkeypatch.setattr(convlstm, name, compiling.Fused(fn))  # no graph or error left by other tests
     fused = convlstm.FUSED_ENHANCED_POINTWISE
     frames = list(face_frames(40, 200, 150, seed=6))
     eager = _streamed(load_predictor(model_dir, precision=precision), frames)

@@ -25,19 +25,14 @@ for all T frames as one batched convolution (``input_projection``); only
 
 from __future__ import annotations
 
-import atexit
-import queue
-import threading
-import time
-import warnings
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import NamedTuple
 
 import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
+
+from .compiling import Fused, wait_for_background_compiles  # noqa: F401 - wait_for_background_compiles: for callers of fuse_gate_arithmetic(wait=False)
 
 CELL_TYPES = ("conventional", "enhanced")
 PEEPHOLE_TYPES = ("position", "channel", "none")
@@ -168,176 +163,8 @@ def state_dtype(device: torch.device) -> torch.dtype | None:
     return torch.get_autocast_dtype(kind) if torch.is_autocast_enabled(kind) else None
 
 
-RECOMPILE_LIMIT = 64  # graphs per fused function; see _Fused
-
-
-class _Fused:
-    """``fn`` through ``torch.compile`` (Inductor fuses its elementwise work and GroupNorm
-    into a few loops: C++/OpenMP on the CPU, Triton on CUDA), compiled at the first call.
-    Where compilation fails (no C++ compiler, an unsupported platform) it warns once and
-    runs ``fn`` itself from then on. Shapes start static and turn dynamic at the first new
-    batch size or frame size (torch.compile's automatic dynamic shapes), so a new batch
-    size costs one recompilation, not one each.
-
-    ``without_waiting`` is the call for prediction, where the first frames should not wait
-    for the compiler (4-24 s): a call whose graph is not compiled yet runs ``fn`` eagerly
-    while a background thread compiles that graph on the same arguments; calls take the
-    compiled graph once it is ready."""
-
-    def __init__(self, fn):
-        self.fn, self.compiled, self.error = fn, None, None
-        self.ready: set[tuple] = set()  # call signatures compiled in the background
-        self.queued: set[tuple] = set()
-        self.lock = threading.Lock()
-        self.jobs: queue.SimpleQueue | None = None  # for the background compiler thread
-        self.idle = threading.Event()  # set while no background compile is queued or running
-        self.idle.set()
-        self.jobs_left = 0
-
-    def __call__(self, *args):
-        if self.error is None:
-            # One graph per variant: t = 0, 1, >= 2 (which state is None) × float32 or
-            # bfloat16 × training or inference × static or dynamic shapes × threads (streaming
-            # steps its streams in threads of their own), easily over dynamo's default limit of
-            # 8, past which it stops compiling and runs eagerly (measured: the paper preset's
-            # stacks, benchmarked after the small ones, did). The setting is per thread.
-            config = torch._dynamo.config
-            if config.recompile_limit < RECOMPILE_LIMIT:
-                config.recompile_limit = RECOMPILE_LIMIT
-            if self.compiled is None:
-                with self.lock:
-                    if self.compiled is None:
-                        self.compiled = torch.compile(self.fn)
-            try:
-                return self.compiled(*args)
-            except Exception as err:  # noqa: BLE001 - any compiler failure: run eagerly instead
-                self.error = err
-                if not _EXITING.is_set():  # a background compile cut short by the program's end is no news
-                    first_line = str(err).splitlines()[0] if str(err) else ""
-                    warnings.warn(f"torch.compile failed ({type(err).__name__}: {first_line}); "
-                                  "the ConvLSTM gate arithmetic runs eagerly", RuntimeWarning, stacklevel=2)
-        return self.fn(*args)
-
-    def without_waiting(self, *args):
-        """``self(*args)`` if its graph is compiled, else ``fn(*args)`` now and the graph
-        compiled in the background. Without gradients only (prediction): with them, this is
-        ``self(*args)`` (training can wait for its compiler)."""
-        if self.error is not None:
-            return self.fn(*args)
-        if torch.is_grad_enabled():
-            return self(*args)
-        key = _call_signature(args)
-        if key in self.ready:
-            return self(*args)
-        with self.lock:
-            if key not in self.queued:
-                self.queued.add(key)
-                if self.jobs is None:
-                    self.jobs = queue.SimpleQueue()
-                    # A daemon thread: a compile still running when the program ends does not hold it up.
-                    threading.Thread(target=self._compile_jobs, name="fervid-compile", daemon=True).start()
-                self.jobs_left += 1
-                self.idle.clear()
-                self.jobs.put((key, key[-1], args))  # key[-1]: the caller's modes (_call_signature), entered by the compiler
-        return self.fn(*args)
-
-    def _compile_jobs(self) -> None:
-        while True:
-            key, modes, args = self.jobs.get()
-            try:
-                if self.error is None and not _EXITING.is_set():  # after a compiler failure everything runs eagerly
-                    with _entered(modes):  # the caller's modes: torch.compile guards on them
-                        self(*args)  # compiles the graph (a compiler failure: recorded in self.error, warned)
-                    if self.error is None:
-                        self.ready.add(key)
-            except Exception:  # noqa: BLE001 - fn itself failed: the caller's eager call of it raised already
-                with self.lock:
-                    self.queued.discard(key)  # queued again if called again
-            finally:
-                del args  # the job's tensors: not kept alive while the thread waits for the next job
-                with self.lock:
-                    self.jobs_left -= 1
-                    if not self.jobs_left:
-                        self.idle.set()
-
-
-def _call_signature(args: tuple) -> tuple:
-    """What selects a compiled graph, as far as fervid's calls vary: each tensor's shape,
-    strides, dtype and device, which arguments are None, the other arguments' values, and
-    the thread's modes (``_thread_modes``)."""
-    parts = []
-    for a in args:
-        if isinstance(a, Tensor):
-            parts.append((tuple(a.shape), a.stride(), a.dtype, a.device, a.requires_grad))
-        else:
-            parts.append(a)
-    return (*parts, _thread_modes(args))
-
-
-def _thread_modes(args: tuple) -> tuple:
-    """(inference mode, autocast on, (device type, autocast dtype) or None, intra-op
-    threads) of this thread, autocast for the device of the first tensor argument. All are
-    per thread and torch.compile guards on them; the compiler thread enters the caller's."""
-    kind = next(a for a in args if isinstance(a, Tensor)).device.type
-    autocasting = torch.is_autocast_enabled(kind)
-    return (torch.is_inference_mode_enabled(), autocasting, (kind, torch.get_autocast_dtype(kind)) if autocasting else None,
-            torch.get_num_threads())
-
-
-@contextmanager
-def _entered(modes: tuple) -> Iterator[None]:
-    inference, autocasting, device_dtype, threads = modes
-    if torch.get_num_threads() != threads:
-        torch.set_num_threads(threads)
-    with torch.inference_mode(inference), torch.no_grad():
-        if autocasting:
-            kind, dtype = device_dtype
-            with torch.autocast(kind, dtype):
-                yield
-        else:
-            yield
-
-
-FUSED_LSTM_POINTWISE = _Fused(lstm_pointwise)
-FUSED_ENHANCED_POINTWISE = _Fused(enhanced_pointwise)
-
-
-_EXITING = threading.Event()  # set at the program's end: the compiler thread takes no new job
-atexit.register(_EXITING.set)
-
-
-def wait_for_background_compiles(timeout: float | None = None) -> bool:
-    """Block until every graph queued for background compilation (``fuse_gate_arithmetic``
-    with ``wait=False``) is compiled; False if ``timeout`` seconds pass first."""
-    deadline = None if timeout is None else time.monotonic() + timeout
-    for fused in (FUSED_LSTM_POINTWISE, FUSED_ENHANCED_POINTWISE):
-        if not fused.idle.wait(None if deadline is None else max(0.0, deadline - time.monotonic())):
-            return False
-    return True
-
-
-def fuse_gate_arithmetic(module: nn.Module, enabled: bool = True, wait: bool = True) -> nn.Module:
-    """Run the per-step arithmetic of every ConvLSTM cell in ``module`` (gates, cell state,
-    the Enhanced sum and GroupNorm) through ``torch.compile``, and hold the ConvLSTM stacks'
-    weights channels-last, so that their convolutions return channels-last gates, the
-    layout oneDNN's bfloat16 convolution computes in: an NCHW output cost a reorder
-    (``aten::copy_``) 4× the convolution's own time on an AMX CPU (20.5 vs 4.9 ms for 32 ->
-    128 channels, 4×112×112), 39% of the paper-preset stack's time. Eagerly, the gate
-    arithmetic is slower on channels-last gates (their channel blocks interleave); fused,
-    it is not. Measured (``benchmarks/bench_speed.py --compile``): Enhanced stack,
-    bfloat16, forward + backward, 0.55× eager at the paper preset, 0.74× at the small one.
-    The results are the eager ones to float rounding (tested); ``enabled=False`` undoes it.
-
-    ``wait=False`` (prediction, ``fervid stream/predict --fuse-gates``): without gradients,
-    a step whose graph is not compiled yet runs eagerly while a background thread compiles
-    it (``_Fused.without_waiting``), so the first frames do not wait for the compiler."""
-    for part in module.modules():
-        if isinstance(part, ConvLSTMCell):
-            part.fused = enabled
-            part.fused_without_waiting = enabled and not wait
-        if isinstance(part, ConvLSTM):
-            part.to(memory_format=torch.channels_last if enabled else torch.contiguous_format)
-    return module
+FUSED_LSTM_POINTWISE = Fused(lstm_pointwise)  # eq. 1's arithmetic through torch.compile (fuse_gate_arithmetic)
+FUSED_ENHANCED_POINTWISE = Fused(enhanced_pointwise)  # eq. 2's
 
 
 class ConvLSTMCell(nn.Module):
@@ -412,7 +239,7 @@ class ConvLSTMCell(nn.Module):
     def forward(self, x: Tensor, state: ConvLSTMState | None = None) -> tuple[Tensor, ConvLSTMState]:
         return self.step(self.input_projection(x), state)
 
-    def _pointwise(self, fused: _Fused, eager):
+    def _pointwise(self, fused: Fused, eager):
         """The per-step arithmetic as ``fuse_gate_arithmetic`` set it: eager, compiled, or
         compiled without waiting for the compiler."""
         if not self.fused:
@@ -545,3 +372,27 @@ class ConvLSTM(nn.Module):
             layer_in = torch.stack(outputs).flatten(0, 1)  # T × (B, Ch, H, W) -> (T*B, Ch, H, W)
         out = layer_in.unflatten(0, (frames, batch)).transpose(0, 1)  # (T*B, Ch, H, W) -> (B, T, Ch, H, W)
         return out, new_state
+
+
+def fuse_gate_arithmetic(module: nn.Module, enabled: bool = True, wait: bool = True) -> nn.Module:
+    """Run the per-step arithmetic of every ConvLSTM cell in ``module`` (gates, cell state,
+    the Enhanced sum and GroupNorm) through ``torch.compile``, and hold the ConvLSTM stacks'
+    weights channels-last, so that their convolutions return channels-last gates, the
+    layout oneDNN's bfloat16 convolution computes in: an NCHW output cost a reorder
+    (``aten::copy_``) 4× the convolution's own time on an AMX CPU (20.5 vs 4.9 ms for 32 ->
+    128 channels, 4×112×112), 39% of the paper-preset stack's time. Eagerly, the gate
+    arithmetic is slower on channels-last gates (their channel blocks interleave); fused,
+    it is not. Measured (``benchmarks/bench_speed.py --compile``): Enhanced stack,
+    bfloat16, forward + backward, 0.55× eager at the paper preset, 0.74× at the small one.
+    The results are the eager ones to float rounding (tested); ``enabled=False`` undoes it.
+
+    ``wait=False`` (prediction, ``fervid stream/predict --fuse-gates``): without gradients,
+    a step whose graph is not compiled yet runs eagerly while a background thread compiles
+    it (``Fused.without_waiting``), so the first frames do not wait for the compiler."""
+    for part in module.modules():
+        if isinstance(part, ConvLSTMCell):
+            part.fused = enabled
+            part.fused_without_waiting = enabled and not wait
+        if isinstance(part, ConvLSTM):
+            part.to(memory_format=torch.channels_last if enabled else torch.contiguous_format)
+    return module
