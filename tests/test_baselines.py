@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from fervid.baselines import grey_crops, linear_floors, temporal_features
+from fervid.baselines import fit_softmax, grey_crops, linear_floors, log_prob, temporal_features
 
 
 def moving_face_videos(n_per_class: int, seed: int, classes: int = 2, frames: int = 24, size: int = 16):
@@ -74,3 +74,18 @@ def test_temporal_features_see_change_and_its_speed():
 def test_empty_sides_are_refused():
     with pytest.raises(ValueError, match="training and test"):
         linear_floors([], moving_face_videos(1, seed=0))
+
+
+def test_the_regression_separates_what_is_separable_and_keeps_every_class_column():
+    """Classes 0-2 drawn apart, no training sample of classes 3-5: the fit finds the
+    three, and log_prob still has a column per class, the absent ones impossible."""
+    rng = np.random.default_rng(0)
+    centres = rng.normal(0, 3, (3, 5))
+    y = np.repeat(np.arange(3), 40)
+    x = centres[y] + rng.normal(0, 0.5, (len(y), 5))
+    model = fit_softmax(x, y, classes=6)
+    lp = log_prob(model, x)
+    assert lp.shape == (120, 6)
+    assert np.mean(lp.argmax(1) == y) > 0.95
+    assert np.all(lp[:, 3:] < -1e8)
+    np.testing.assert_allclose(np.exp(lp[:, :3]).sum(1), 1.0, rtol=1e-6)

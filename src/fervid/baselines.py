@@ -1,7 +1,7 @@
 """Linear floors: what a linear classifier learns from the same face crops, so a
 reader sees at once whether the network beats it.
 
-Two classifiers (multinomial logistic regression, full-batch Adam, standardised features):
+Two classifiers (multinomial logistic regression, scikit-learn, standardised features):
 
 - static: one grey face crop (each standardised: zero mean, unit std, so brightness and
   skin tone do not count) -> expression, per frame; per video, the frames'
@@ -14,20 +14,25 @@ Two classifiers (multinomial logistic regression, full-batch Adam, standardised 
 of the raw videos; ``linear_floors`` fits them on fervid's own preprocessed crops (the
 arrays of ``preprocess.py``), on a cross-validation fold's training videos, and tests
 them on its held-out videos: the same subjects and the same crops the network sees.
-It reads arrays only (numpy and OpenCV), so both the data sets and the evaluation use it.
+It reads arrays only (numpy, OpenCV, scikit-learn), so both the data sets and the evaluation use it.
 """
 
 from __future__ import annotations
 
 import math
+import warnings
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 import cv2
 import numpy as np
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.linear_model import LogisticRegression
+from sklearn.preprocessing import StandardScaler
 
 from .labels import EXPRESSIONS
 
-BASELINES_VERSION = 1  # bump when the floors' features or fitting change: saved floors are recomputed
+BASELINES_VERSION = 2  # bump when the floors' features or fitting change: saved floors are recomputed (2: scikit-learn, was Adam)
 FLOOR_SIZE = 32  # grey crops are resized to this (the small preset's face size)
 FLOOR_NAMES = {"static_video": "linear, static face crop (per video)", "temporal_video": "linear, temporal (frame differences)"}
 
@@ -39,9 +44,15 @@ def grey_crops(rgb: np.ndarray, size: int = FLOOR_SIZE) -> np.ndarray:
         grey = cv2.cvtColor(np.ascontiguousarray(frame), cv2.COLOR_RGB2GRAY)
         if grey.shape[0] != size:
             grey = cv2.resize(grey, (size, size), interpolation=cv2.INTER_AREA)
-        crop = grey.astype(np.float32).ravel()
-        crops.append((crop - crop.mean()) / (crop.std() + 1e-3))
+        crops.append(standardised(grey))
     return np.stack(crops)
+
+
+def standardised(grey: np.ndarray) -> np.ndarray:
+    """A grey crop (S, S) -> (S*S,) float32 with zero mean and unit std, so brightness and
+    skin tone do not count."""
+    crop = grey.astype(np.float32).ravel()
+    return (crop - crop.mean()) / (crop.std() + 1e-3)
 
 
 def temporal_features(crops: np.ndarray, fps: float, size: int = 16) -> np.ndarray:
@@ -77,35 +88,31 @@ def temporal_features(crops: np.ndarray, fps: float, size: int = 16) -> np.ndarr
     return np.concatenate(images + [np.repeat(timing, 16)])
 
 
-def fit_softmax(x: np.ndarray, y: np.ndarray, classes: int, l2: float = 1e-2, steps: int = 300):
-    """Multinomial logistic regression by full-batch Adam on standardised features."""
-    mu, sd = x.mean(0), x.std(0) + 1e-6
-    z = (x - mu) / sd
-    w = np.zeros((z.shape[1], classes), np.float32)
-    b = np.zeros(classes, np.float32)
-    onehot = np.eye(classes, dtype=np.float32)[y]
-    mw, vw, mb, vb = np.zeros_like(w), np.zeros_like(w), np.zeros_like(b), np.zeros_like(b)
-    for t in range(1, steps + 1):
-        logits = z @ w + b
-        logits -= logits.max(1, keepdims=True)
-        prob = np.exp(logits)
-        prob /= prob.sum(1, keepdims=True)
-        g = (prob - onehot) / len(z)
-        gw, gb = z.T @ g + l2 * w, g.sum(0)
-        for param, grad, m, v in ((w, gw, mw, vw), (b, gb, mb, vb)):
-            m *= 0.9
-            m += 0.1 * grad
-            v *= 0.999
-            v += 0.001 * grad * grad
-            param -= 0.05 * (m / (1 - 0.9 ** t)) / (np.sqrt(v / (1 - 0.999 ** t)) + 1e-8)
-    return mu, sd, w, b
+@dataclass
+class LinearClassifier:
+    """A fitted ``fit_softmax``: features standardised, then multinomial logistic regression."""
+
+    scaler: StandardScaler
+    regression: LogisticRegression
+    classes: int
 
 
-def log_prob(model, x: np.ndarray) -> np.ndarray:
-    mu, sd, w, b = model
-    logits = ((x - mu) / sd) @ w + b
-    logits -= logits.max(1, keepdims=True)
-    return logits - np.log(np.exp(logits).sum(1, keepdims=True))
+def fit_softmax(x: np.ndarray, y: np.ndarray, classes: int, l2: float = 1e-2) -> LinearClassifier:
+    """Multinomial logistic regression (scikit-learn's, L-BFGS to convergence) on
+    standardised features, minimising the mean cross-entropy + ``l2``/2·|W|²."""
+    scaler = StandardScaler().fit(x)
+    regression = LogisticRegression(C=1.0 / (l2 * len(x)), max_iter=2000)
+    with warnings.catch_warnings():  # a fold that has not converged in 2000 steps is still a floor
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        regression.fit(scaler.transform(x), y)
+    return LinearClassifier(scaler, regression, classes)
+
+
+def log_prob(model: LinearClassifier, x: np.ndarray) -> np.ndarray:
+    """(n, classes) log-probabilities; a class absent from the training labels gets -1e9."""
+    out = np.full((len(x), model.classes), -1e9)
+    out[:, model.regression.classes_] = model.regression.predict_log_proba(model.scaler.transform(x))
+    return out
 
 
 def linear_floors(train: Sequence[tuple[np.ndarray, float, int]], test: Sequence[tuple[np.ndarray, float, int]],

@@ -52,7 +52,7 @@ import cv2
 import numpy as np
 
 from ..atomic import write_json
-from ..baselines import fit_softmax, log_prob, temporal_features
+from ..baselines import fit_softmax, log_prob, standardised, temporal_features
 from ..labels import EXPRESSIONS
 from ..video import read_video
 from .enterface import EXPRESSION_CODES
@@ -743,8 +743,7 @@ def _crops(entry: VideoEntry, size: int = CHECK_SIZE) -> tuple[np.ndarray, np.nd
             crop = cv2.warpAffine(grey, m, (size, size), flags=cv2.INTER_AREA, borderMode=cv2.BORDER_REPLICATE)
         else:
             crop = cv2.resize(grey, (size, size), interpolation=cv2.INTER_AREA)
-        crop = crop.astype(np.float32).ravel()
-        crops.append((crop - crop.mean()) / (crop.std() + 1e-3))
+        crops.append(standardised(crop))
     if not crops:
         raise ValueError(f"{entry.path}: no frames could be read")
     return np.stack(crops), np.stack(trivial).astype(np.float32), info.fps
