@@ -69,3 +69,28 @@ def test_crossval_trains_with_the_fervid_recipe_unless_told(tmp_path, monkeypatc
     assert paper == RECIPES["paper"] and paper.optimizer == "sgd" and paper.mirror == 0 and paper.stream_loss == 0
     changed = _crossval_train_config(tmp_path, monkeypatch, "--recipe", "paper", "--lr", "0.1", "--epochs", "3", "--fuse-gates")
     assert (changed.recipe, changed.optimizer, changed.lr, changed.epochs, changed.fuse_gates) == ("paper", "sgd", 0.1, 3, True)
+
+
+def test_every_training_setting_is_a_flag_that_overrides_the_recipe(tmp_path, monkeypatch):
+    """The flags come from TrainConfig's fields: each one, given, reaches the config; a
+    field added to TrainConfig needs no edit here or in the CLI."""
+    import dataclasses
+
+    from fervid.train import RECIPES, TrainConfig
+
+    given = {"epochs": "3", "batch_size": "4", "lr": "0.05", "optimizer": "sgd", "momentum": "0.8", "weight_decay": "0.001",
+             "warmup_epochs": "2", "grad_clip": "1", "clips_per_video": "2", "mirror": "0.25", "stream_loss": "0.5",
+             "seed": "7", "precision": "float32", "device": "cpu", "loader_workers": "1"}
+    switches = {"stream_probes", "compile", "fuse_gates"}
+    fields = {f.name for f in dataclasses.fields(TrainConfig)} - {"recipe"}
+    assert set(given) | switches == fields, "a TrainConfig field this test does not give"
+    argv = [a for name, value in given.items() for a in ("--" + name.replace("_", "-"), value)] + [
+        "--" + name.replace("_", "-") for name in switches]
+    config = _crossval_train_config(tmp_path, monkeypatch, *argv)
+    for name, value in given.items():
+        field_type = type(getattr(RECIPES["fervid"], name) if name != "clips_per_video" else 0)
+        assert getattr(config, name) == field_type(value), name
+    assert all(getattr(config, name) is True for name in switches)
+    assert config.recipe == "fervid"
+    off = _crossval_train_config(tmp_path, monkeypatch, "--no-fuse-gates")
+    assert off.fuse_gates is False and off == RECIPES["fervid"]

@@ -306,3 +306,18 @@ def test_the_paper_recipe_resumes_runs_made_before_recipes():
     one the code at bc56b1e gave for TrainConfig(precision="float32") and this model."""
     config = dataclasses.replace(RECIPES["paper"], precision="float32")
     assert settings_fingerprint(build_config("small", "c"), config, {"ablation": "c"}) == "a8189e30a920f21b"
+
+
+def test_the_fingerprint_follows_each_fields_role():
+    """Method and run settings change the fingerprint; speed settings and the recipe's name
+    do not; a setting added later is left out at the value the code had before it."""
+    model = build_config("small", "c")
+    base = settings_fingerprint(model, CONFIG, None)
+    changed = {"epochs": 2, "lr": 0.5, "momentum": 0.5, "grad_clip": 1.0, "mirror": 0.25, "seed": 3, "compile": True,
+               "device": "meta", "stream_loss": 0.5, "stream_probes": True}
+    for name, value in changed.items():
+        assert settings_fingerprint(model, dataclasses.replace(CONFIG, **{name: value}), None) != base, name
+    for name, value in {"loader_workers": 3, "fuse_gates": True, "recipe": "paper"}.items():
+        assert settings_fingerprint(model, dataclasses.replace(CONFIG, **{name: value}), None) == base, name
+    roles = {f.name: f.metadata["role"] for f in dataclasses.fields(TrainConfig)}
+    assert set(roles.values()) <= {"method", "run", "speed", "label"}

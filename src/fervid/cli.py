@@ -73,16 +73,34 @@ def _add_prediction_fuse_arg(p: argparse.ArgumentParser) -> None:
                         "the first steps run unfused: worth it at the paper preset or on long input (docs/performance.md)")
 
 
-# Training flags that override a field of the recipe when given (flag -> TrainConfig field).
-_RECIPE_OVERRIDES = ("epochs", "batch_size", "lr", "optimizer", "weight_decay", "seed", "clips_per_video", "mirror",
-                     "stream_loss", "precision", "device", "loader_workers")
+_FIELD_TYPES = {"int": int, "float": float, "str": str, "int | None": int}
+
+
+def add_config_flags(p: argparse.ArgumentParser, config_class, defaults: dict[str, object] | None = None,
+                     skip: tuple[str, ...] = ()) -> None:
+    """A flag per field of the dataclass ``config_class`` (``--batch-size`` for
+    ``batch_size``), its help the field's ``help`` metadata; every flag defaults to None,
+    "not given" (``config_overrides``). ``defaults``: per field, the text to show as its
+    default (e.g. each recipe's value). A bool field gets ``--name``/``--no-name``."""
+    for f in dataclasses.fields(config_class):
+        if f.name in skip:
+            continue
+        flag = "--" + f.name.replace("_", "-")
+        help = f.metadata["help"] + (f"; default: {defaults[f.name]}" if defaults and f.name in defaults else "")
+        if f.type == "bool":
+            p.add_argument(flag, action=argparse.BooleanOptionalAction, default=None, help=help)
+        else:
+            p.add_argument(flag, type=_FIELD_TYPES[f.type], choices=f.metadata.get("choices"), default=None, help=help)
+
+
+def config_overrides(args: argparse.Namespace, config_class) -> dict[str, object]:
+    """The fields of ``config_class`` given on the command line (``add_config_flags``)."""
+    return {f.name: getattr(args, f.name) for f in dataclasses.fields(config_class)
+            if getattr(args, f.name, None) is not None}
 
 
 def _add_training_args(p: argparse.ArgumentParser) -> None:
-    from .train import OPTIMIZERS, RECIPES
-
-    def default(field: str) -> str:
-        return "; ".join(f"{name}: {getattr(r, field)}" for name, r in RECIPES.items())
+    from .train import RECIPES, TrainConfig
 
     p.add_argument("manifest", help="manifest CSV (path, label, subject)")
     p.add_argument("--preset", choices=sorted(PRESETS), default="small")
@@ -92,40 +110,41 @@ def _add_training_args(p: argparse.ArgumentParser) -> None:
                    help="training recipe (TrainConfig preset): paper = momentum SGD and nothing added; fervid (default) = "
                         "AdamW, mirroring, 16 epochs (docs/method.md, 'Training recipes'); the flags "
                         "below override single settings")
-    p.add_argument("--epochs", type=int, help=f"default: the recipe's ({default('epochs')})")
-    p.add_argument("--batch-size", type=int, help=f"default: the recipe's ({default('batch_size')})")
-    p.add_argument("--lr", type=float, help=f"peak learning rate; default: the recipe's ({default('lr')})")
-    p.add_argument("--optimizer", choices=OPTIMIZERS,
-                   help=f"sgd: momentum SGD (the paper); adamw: not in the paper, see TrainConfig; default: the recipe's ({default('optimizer')})")
-    p.add_argument("--weight-decay", type=float)
-    p.add_argument("--seed", type=int, help="training seed (default 0)")
-    p.add_argument("--clips-per-video", type=int, help="clips drawn per video and epoch (default: all)")
-    p.add_argument("--mirror", type=float,
-                   help=f"probability of mirroring a training clip left-right (flow dx negated); not in the paper; default: the recipe's ({default('mirror')})")
-    p.add_argument("--stream-loss", type=float,
-                   help=f"weight of the per-stream losses (TrainConfig.stream_loss); not in the paper; default: the recipe's ({default('stream_loss')})")
+    def default(field: str) -> str:
+        values = {name: getattr(recipe, field) for name, recipe in RECIPES.items()}
+        if len(set(map(str, values.values()))) == 1:
+            return str(next(iter(values.values())))
+        return "the recipe's (" + "; ".join(f"{name}: {value}" for name, value in values.items()) + ")"
+
+    add_config_flags(p, TrainConfig, {f.name: default(f.name) for f in dataclasses.fields(TrainConfig)}, skip=("recipe",))
     p.add_argument("--stream-dropout", type=float, default=0.0,
                    help="probability of dropping a stream's features for a training clip (FourStreamConfig.stream_dropout); not in the paper")
-    p.add_argument("--precision", choices=PRECISIONS, help="auto (default): bfloat16 where the device runs it natively")
-    p.add_argument("--compile", action="store_true", help="torch.compile the model")
-    p.add_argument("--fuse-gates", action="store_true",
-                   help="fuse the ConvLSTM gate arithmetic with torch.compile, stacks channels-last (faster in bfloat16; compiles first)")
-    p.add_argument("--device", help="auto (default): CUDA if present, else the CPU")
-    p.add_argument("--loader-workers", type=int)
     p.add_argument("--cache", default="data/cache", help="preprocessed-data cache root")
     p.add_argument("--workers", type=int, default=1, help="preprocessing processes")
+    _add_preprocess_args(p)
+    _add_progress_args(p)
+
+
+def _add_preprocess_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--dynamic", choices=["rank", "mean"], default="rank", help="dynamic image method")
     p.add_argument("--openface-dir", help="use OpenFace 2.0 output (<stem>.csv, <stem>_aligned/) from this folder")
     _add_frame_rate_arg(p)
-    _add_progress_args(p)
+
+
+def preprocess_settings(args: argparse.Namespace, face_size: int):
+    """The ``PreprocessSettings`` of ``_add_preprocess_args``' flags, for faces of ``face_size``."""
+    from .preprocess import PreprocessSettings
+
+    return PreprocessSettings(face_size=face_size, dynamic=args.dynamic,
+                              face_source="openface" if args.openface_dir else "blazeface",
+                              openface_dir=args.openface_dir, frame_folder_fps=args.frame_rate)
 
 
 def train_config(args: argparse.Namespace):
     """The ``TrainConfig`` of ``fervid crossval``/``train``: the recipe, with the flags given."""
-    from .train import RECIPES
+    from .train import RECIPES, TrainConfig
 
-    changes = {field: getattr(args, field) for field in _RECIPE_OVERRIDES if getattr(args, field) is not None}
-    return dataclasses.replace(RECIPES[args.recipe], compile=args.compile, fuse_gates=args.fuse_gates, **changes)
+    return dataclasses.replace(RECIPES[args.recipe], **config_overrides(args, TrainConfig))
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -178,12 +197,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("inputs", nargs="+", help="video files, folders of videos, or manifest CSV files")
     p.add_argument("--preset", choices=sorted(PRESETS), default="small", help="face size of this model preset")
     p.add_argument("--face-size", type=int, help="override the preset's face size")
-    p.add_argument("--dynamic", choices=["rank", "mean"], default="rank", help="dynamic image method")
-    p.add_argument("--openface-dir", help="use OpenFace 2.0 output (<stem>.csv, <stem>_aligned/) from this folder")
     p.add_argument("--cache", default="data/cache", help="cache root folder")
     p.add_argument("--workers", type=int, default=1, help="processes, one video each at a time")
     p.add_argument("--threads", type=int, help="threads within one video (default: the cores per worker)")
-    _add_frame_rate_arg(p)
+    _add_preprocess_args(p)
     _add_progress_args(p)
 
     p = commands.add_parser("crossval", help="leave-one-subject-group-out cross-validation of configurations (a)-(e)")
@@ -279,14 +296,11 @@ def _run(args: argparse.Namespace) -> int:
                 print(json.dumps(clip.to_dict()), flush=True)
     elif args.command in ("crossval", "train"):
         from .crossval import crossval
-        from .preprocess import PreprocessSettings
 
         config = train_config(args)
         configs = args.configs if args.command == "crossval" else (args.ablation,)
         folds = args.folds if args.command == "crossval" else [args.test_group]
-        settings = PreprocessSettings(face_size=PRESETS[args.preset].face_size, dynamic=args.dynamic,
-                                      face_source="openface" if args.openface_dir else "blazeface", openface_dir=args.openface_dir,
-                                      frame_folder_fps=args.frame_rate)
+        settings = preprocess_settings(args, PRESETS[args.preset].face_size)
         model_config = (dataclasses.replace(PRESETS[args.preset], stream_dropout=args.stream_dropout)
                         if args.stream_dropout else args.preset)  # a preset's name when nothing is changed
         summary = crossval(args.manifest, args.out, preset=model_config, ablations=configs, k=args.k, folds=folds,
@@ -346,15 +360,8 @@ def _videos_from(inputs: list[str]) -> list:
 
 def _preprocess(args: argparse.Namespace) -> int:
     from .cache import preprocess
-    from .preprocess import PreprocessSettings
 
-    settings = PreprocessSettings(
-        face_size=args.face_size or PRESETS[args.preset].face_size,
-        dynamic=args.dynamic,
-        face_source="openface" if args.openface_dir else "blazeface",
-        openface_dir=args.openface_dir,
-        frame_folder_fps=args.frame_rate,
-    )
+    settings = preprocess_settings(args, args.face_size or PRESETS[args.preset].face_size)
     videos = _videos_from(args.inputs)
     if not videos:
         print(f"fervid preprocess: no videos found in {args.inputs}", file=sys.stderr)

@@ -58,55 +58,62 @@ OPTIMIZERS = ("sgd", "adamw")
 CHECKPOINT = "checkpoint"  # checkpoint.json names its checkpoint-<epoch>.safetensors
 
 
+# What each TrainConfig field is, for the code that reads the fields generically (the
+# command line's flags, the run fingerprint, the report's "recipe ... with"):
+#   "method": a setting of the training method, what a recipe chooses;
+#   "run":    shapes this run's result but is not the method (seed, device, precision, compile);
+#   "speed":  changes only how fast (the same result): not part of the fingerprint;
+#   "label":  the recipe's name (its values count, not its name).
+# ``added``: the value the code had before the field existed; at that value the field is
+# left out of the fingerprint, so that runs made before it still resume.
+def _setting(default, role: str, help: str, *, added=None, choices=None):
+    return dataclasses.field(default=default, metadata={"role": role, "help": help, "added": added, "choices": choices})
+
+
 @dataclass(frozen=True)
 class TrainConfig:
     """Training settings. The defaults are the ``"fervid"`` recipe; ``RECIPES["paper"]`` is
     the paper's (it states only "momentum SGD"; the rest are fervid's choices). Every
     departure of the fervid recipe from the paper's is measured in docs/method.md,
-    "Training recipes"."""
+    "Training recipes". Each field's ``help`` is its command-line flag's help
+    (``fervid crossval/train --<field>``), its ``role`` says where else it counts (above)."""
 
-    # The recipe these settings started from ("paper" or "fervid"): a label, printed in
-    # every report; single settings may have been changed after (``recipe_changes``).
-    recipe: str = "fervid"
-    epochs: int = 16  # fixed in advance, never chosen on the test fold (paper recipe: 30)
-    batch_size: int = 8  # clips per step (global, across DDP ranks)
-    lr: float = 1e-3  # peak learning rate (paper recipe: 0.01)
-    # "sgd": momentum SGD, the paper's optimizer. "adamw": AdamW (betas 0.9, 0.999), not in
-    # the paper: per-parameter step sizes, which the ConvLSTM streams need under this
-    # initialisation (their gradients are 10-100x smaller than the ResNet streams' and
-    # the head's; docs/stream-learning). Use lr ~1e-3 with it. Its weight decay is decoupled
-    # (lr × weight_decay per step), so the default 5e-4 decays next to nothing.
-    optimizer: str = "adamw"
-    momentum: float = 0.9  # paper: momentum SGD
-    weight_decay: float = 5e-4
-    warmup_epochs: float = 1.0  # linear warm-up, then cosine decay to 0 over the remaining epochs
-    # Max gradient norm of the ConvLSTM streams' parameters (usual for LSTMs). The ResNet
-    # streams and the head are not clipped: their gradient norm at initialisation is ~50-400
-    # (batch-normalised, many parameters), and clipping everything to 5 cut their step 10-80×.
-    grad_clip: float = 5.0
-    # Clips drawn per video and epoch (None: every clip, as the paper). Fewer clips per
-    # epoch keep every subject in every epoch at a fraction of the cost (TSN-style sampling).
-    clips_per_video: int | None = None
-    # Probability that a training clip is mirrored left-right (``clipset.mirror``), drawn
-    # from (seed, epoch, step) so that resume and DDP see the same draws. Not in the paper.
-    mirror: float = 0.5
-    # Not in the paper: weight of the per-stream losses (``fourstream.StreamHeads``, a linear
-    # classifier on each stream's feature map, training only, not saved with the model):
-    # loss = CE(network) + stream_loss × mean over streams of CE(stream head). 0 in both
-    # recipes: at 1, (e) did not gain (docs/defaults-that-learn, section 2).
-    stream_loss: float = 0.0
-    # With stream_loss 0: train the stream heads on detached features anyway, as probes
-    # that log each stream's accuracy per epoch (metrics.csv) without changing training.
-    stream_probes: bool = False
-    loader_workers: int = 0  # DataLoader worker processes
-    seed: int = 0
-    precision: str = "auto"  # "float32", "bfloat16" (autocast, float32 weights) or "auto" (fervid.precision)
-    compile: bool = False  # torch.compile the model
-    # The ConvLSTM gate arithmetic fused by torch.compile, the stacks channels-last
-    # (models.convlstm.fuse_gate_arithmetic): the same results to float rounding, so not
-    # part of a run's fingerprint; a run may be resumed with or without it.
-    fuse_gates: bool = False
-    device: str = "auto"  # "auto": CUDA if present, else CPU
+    recipe: str = _setting("fervid", "label", "the recipe these settings started from; single settings may differ (recipe_changes)")
+    epochs: int = _setting(16, "method", "training epochs, fixed in advance, never chosen on the test fold")
+    batch_size: int = _setting(8, "method", "clips per step (global, across DDP ranks)")
+    lr: float = _setting(1e-3, "method", "peak learning rate")
+    # "adamw": per-parameter step sizes, which the ConvLSTM streams need under this
+    # initialisation (their gradients are 10-100x smaller than the ResNet streams' and the
+    # head's; docs/stream-learning). Its weight decay is decoupled (lr × weight_decay per
+    # step), so 5e-4 decays next to nothing.
+    optimizer: str = _setting("adamw", "method", "sgd: momentum SGD (the paper); adamw: AdamW, not in the paper",
+                              choices=OPTIMIZERS)
+    momentum: float = _setting(0.9, "method", "SGD momentum (paper: momentum SGD)")
+    weight_decay: float = _setting(5e-4, "method", "weight decay (AdamW: decoupled)")
+    warmup_epochs: float = _setting(1.0, "method", "linear warm-up epochs, then cosine decay to 0")
+    # The ResNet streams and the head are not clipped: their gradient norm at initialisation
+    # is ~50-400 (batch-normalised, many parameters), and clipping everything to 5 cut their step 10-80×.
+    grad_clip: float = _setting(5.0, "method", "max gradient norm of the ConvLSTM streams' parameters (usual for LSTMs)")
+    # Fewer clips per epoch keep every subject in every epoch at a fraction of the cost (TSN-style sampling).
+    clips_per_video: int | None = _setting(None, "method", "clips drawn per video and epoch (None: every clip, as the paper)")
+    # Drawn from (seed, epoch, step) so that resume and DDP see the same draws.
+    mirror: float = _setting(0.5, "method", "probability of mirroring a training clip left-right, flow dx negated (not in the paper)")
+    # loss = CE(network) + stream_loss × mean over streams of CE(stream head); at 1, (e) did
+    # not gain (docs/defaults-that-learn, section 2), so 0 in both recipes.
+    stream_loss: float = _setting(0.0, "method", "weight of the per-stream losses (fourstream.StreamHeads, training only; not in the paper)",
+                                  added=0.0)
+    stream_probes: bool = _setting(False, "method", "with stream_loss 0: train the stream heads on detached features, "
+                                   "logging each stream's accuracy per epoch (metrics.csv) without changing training", added=False)
+    seed: int = _setting(0, "run", "training seed (initialisation, clip order, mirror draws)")
+    precision: str = _setting("auto", "run", "float32, bfloat16 (autocast, float32 weights) or auto: bfloat16 where the "
+                              "device runs it natively (fervid.precision)", choices=PRECISIONS)
+    device: str = _setting("auto", "run", "auto: CUDA if present, else the CPU")
+    compile: bool = _setting(False, "run", "torch.compile the model")
+    # models.convlstm.fuse_gate_arithmetic: the same results to float rounding, so a run may
+    # be resumed with or without it.
+    fuse_gates: bool = _setting(False, "speed", "fuse the ConvLSTM gate arithmetic with torch.compile, stacks "
+                                "channels-last (faster in bfloat16; compiles first)")
+    loader_workers: int = _setting(0, "speed", "DataLoader worker processes")
 
     def __post_init__(self) -> None:
         if self.recipe not in RECIPE_NAMES:
@@ -141,9 +148,8 @@ def recipe_changes(config: TrainConfig) -> dict[str, object]:
     """The settings of ``config`` that differ from its recipe's (only those that shape
     the result: not the device, precision, workers or speed switches)."""
     base = RECIPES[config.recipe]
-    ignored = {"loader_workers", "fuse_gates", "compile", "device", "precision", "seed"}
     return {f.name: getattr(config, f.name) for f in dataclasses.fields(config)
-            if f.name not in ignored and getattr(config, f.name) != getattr(base, f.name)}
+            if f.metadata["role"] == "method" and getattr(config, f.name) != getattr(base, f.name)}
 
 
 def describe_recipe(config: TrainConfig) -> str:
@@ -503,18 +509,15 @@ def evaluate_stream_heads(model: FourStreamNet, stream_heads: StreamHeads, clips
     return {name: evaluate_predictions(probs[:, i], clips.clip_labels, clips.clip_videos) for i, name in enumerate(model.streams)}
 
 
-# Settings added after runs were made, left out of the fingerprint while at these values,
-# so that the runs made before them still resume; the recipe is a label (its values count).
-_FINGERPRINT_ADDED_LATER = {"stream_loss": 0.0, "stream_probes": False}
-
-
 def settings_fingerprint(model_config: FourStreamConfig, config: TrainConfig, extra: dict | None) -> str:
-    """A hash of everything that shapes the result (not loader_workers or fuse_gates, which
-    do not; leaving fuse_gates out also keeps the fingerprints of runs made before it existed).
+    """A hash of everything that shapes the result: the model, the fields of ``config`` whose
+    role is "method" or "run" (not "speed" or the recipe's name), each left out while at the
+    value it had before it was ``added``, so that older runs keep their fingerprints.
     The precision enters as resolved on this machine: a run begun in bfloat16 under "auto"
     is not resumed in float32 on a machine where "auto" means float32."""
-    train = {k: v for k, v in config_to_dict(config).items()
-             if k not in ("loader_workers", "fuse_gates", "recipe") and _FINGERPRINT_ADDED_LATER.get(k, object()) != v}
+    values = config_to_dict(config)
+    train = {f.name: values[f.name] for f in dataclasses.fields(config)
+             if f.metadata["role"] in ("method", "run") and not (f.metadata["added"] is not None and values[f.name] == f.metadata["added"])}
     train["precision"] = resolve_precision(config.precision, resolve_device(config.device))
     blob = json.dumps({"model": config_to_dict(model_config), "train": train, "extra": extra or {}}, sort_keys=True, default=str)
     return hashlib.sha256(blob.encode()).hexdigest()[:16]
