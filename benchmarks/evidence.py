@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
-import json
 import sys
 import time
 from pathlib import Path
@@ -32,6 +31,7 @@ import torch
 from common import header
 from fervid.crossval import crossval
 from fervid.datasets import generate_synthetic
+from fervid.datasets.synthetic import check_synthetic_set
 from fervid.train import RECIPES
 
 TUNING_SEEDS = (0, 1, 7)  # the main job's set and the tuning sets: never reported as evidence
@@ -42,10 +42,10 @@ def drawn_set(data: Path, seed: int, subjects: int, difficulty: float) -> Path:
     wanted = {"seed": seed, "subjects": subjects, "takes": 1, "difficulty": difficulty}
     manifest = data / "manifest.csv"
     if manifest.exists():
-        params = json.loads((data / "synthetic.json").read_text())
-        found = {key: params.get(key) for key in wanted}
-        if found != wanted:
-            raise SystemExit(f"{data}: drawn with {found}, this run wants {wanted}; use another --data folder")
+        try:
+            check_synthetic_set(data, wanted, "this evidence run")
+        except ValueError as error:
+            raise SystemExit(str(error)) from None
         return manifest
     return generate_synthetic(data, subjects=subjects, takes=1, seed=seed, difficulty=difficulty)
 

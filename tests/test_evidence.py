@@ -25,6 +25,6 @@ def test_a_set_drawn_with_other_settings_is_refused(tmp_path):
     data.mkdir()
     (data / "manifest.csv").write_text("path,label,subject\n")
     (data / "synthetic.json").write_text(json.dumps({"seed": 31, "subjects": 12, "takes": 1, "difficulty": 0.5}))
-    with pytest.raises(SystemExit, match=r"drawn with .*'subjects': 12.*wants .*'subjects': 36"):
+    with pytest.raises(SystemExit, match=r"drawn with .*'subjects': 12.*draws .*'subjects': 36"):
         evidence.drawn_set(data, seed=31, subjects=36, difficulty=0.5)
     assert evidence.drawn_set(data, seed=31, subjects=12, difficulty=0.5) == data / "manifest.csv"  # its own: reused

@@ -6,7 +6,6 @@ and one training step on random clips, saved and reloaded."""
 from __future__ import annotations
 
 import dataclasses
-import json
 import time
 from pathlib import Path
 
@@ -100,20 +99,10 @@ def demo_set_params() -> dict:
 
 def check_demo_set(data: str | Path) -> None:
     """Refuse a synthetic set in ``data`` that was drawn with other settings than the
-    main job's (an older fervid drew 9 subjects × 2 takes): reusing it silently would
-    report the old set under the new job's name."""
-    params_file = Path(data) / "synthetic.json"
-    wanted_params = demo_set_params()
-    try:
-        params = json.loads(params_file.read_text())
-    except (OSError, ValueError) as error:
-        raise ValueError(f"{params_file}: cannot read the settings of the synthetic set in {data} ({error}); "
-                         f"remove {data} to have the main job draw it again, or pass --data NEW_FOLDER") from None
-    found = {key: params.get(key) for key in wanted_params}
-    if found != wanted_params:
-        raise ValueError(
-            f"{params_file}: this synthetic set was drawn with {found}, the main job draws {wanted_params} "
-            f"(an older fervid's main job?); remove {data} to have it drawn again, or pass --data NEW_FOLDER")
+    main job's (an older fervid drew 9 subjects × 2 takes)."""
+    from .datasets.synthetic import check_synthetic_set
+
+    check_synthetic_set(data, demo_set_params(), "the main job (an older fervid's set?)")
 
 
 def main_job(out: str | Path = "runs/demo", data: str | Path = "data/synth-demo", workers: int = 2,

@@ -27,12 +27,9 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from .synthetic.render import smoothstep
+
 TASKS = {"direction": ("down", "up"), "onset": ("fast", "slow")}  # class names, in label order
-
-
-def _smoothstep(x: np.ndarray) -> np.ndarray:
-    x = np.clip(x, 0.0, 1.0)
-    return x * x * (3 - 2 * x)
 
 
 def _appearance(rng: np.random.Generator, size: int) -> tuple[np.ndarray, tuple[float, float, float]]:
@@ -76,10 +73,10 @@ def onset_clips(subjects: int, clips_per_subject: int, size: int = 32, frames: i
                 start, duration = rng.uniform(1, frames * 0.65), rng.uniform(1.5, 2.5)
             else:  # slow: over ~12 frames from the start
                 start, duration = rng.uniform(0, 2), rng.uniform(0.7 * frames, 0.85 * frames)
-            progress = _smoothstep((t - start) / duration)  # (T,) 0 neutral .. 1 apex
+            progress = smoothstep((t - start) / duration)  # (T,) 0 neutral .. 1 apex
             centre = start_row + sign * shift * size * progress  # (T,) the bar's row
             bar_rows = np.exp(-0.5 * ((rows[None] - centre[:, None, None]) / 1.2) ** 2)  # (T, S, 1)
-            bar_cols = _smoothstep((half_width - np.abs(cols - col0)) / 1.5)  # (1, S)
+            bar_cols = smoothstep((half_width - np.abs(cols - col0)) / 1.5)  # (1, S)
             bar = darkness * bar_rows * bar_cols  # (T, S, S)
             video = texture[None] * (1 - bar[:, None]) - bar[:, None] * 0.8  # (T, 3, S, S): dark bar over the face
             video = video + rng.uniform(-0.05, 0.05) + rng.normal(0.0, noise, video.shape)

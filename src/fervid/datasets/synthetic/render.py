@@ -1,63 +1,16 @@
-"""Synthetic expression videos: cartoon faces that move, so that the demo, the tests and
-the benchmarks have labelled video with subjects and no download.
-
-What the set models and what it does not is written in docs/synthetic.md; in short:
-
-- Subjects differ in face shape, skin tone (the whole Monk scale, lightest to darkest),
-  feature placement, hair, glasses, beard, background, lighting, camera frame size and
-  frame rate, and how much they move and talk. Splits are by subject.
-- An expression is a set of action-unit-like movements (FACS AU numbers, e.g. AU12
-  lip-corner puller) with onset, apex and offset. The pairs that look alike at the apex
-  in real faces look alike here too: fear and surprise share raised brows, widened eyes
-  and a dropped jaw (fear adds AU4 brows-together and AU20 lip stretch); anger and
-  disgust share lowered brows, narrowed eyes and pressed lips (disgust adds AU9 nose
-  wrinkle and AU10 upper-lip raise). The cues only one member of a pair has shrink
-  with ``difficulty``; at the default 0.5 they are about as large as how much subjects
-  differ in the same features, so they show against the subject's own neutral face
-  rather than in one frame. Pairs also differ in time course (surprise and anger: fast onset,
-  slow offset; fear and disgust: the reverse), an invented rule that makes the motion
-  decide where one frame is ambiguous.
-- Nuisance motion that is not expression: talking (mouth cycles at syllable rate),
-  blinks, gaze, head drift, turn, nod and roll, lighting flicker, sensor noise, codec
-  loss. All of it is drawn independently of the label.
-- Every video starts neutral (0.3-0.9 s before the onset) and is longer than one
-  16-frame clip (40-90 frames), so some clips of a video show no expression, as in the
-  real data.
-
-Layout written (that of eNTERFACE'05, so ``enterface_manifest`` reads it too)::
-
-    out_dir/manifest.csv
-    out_dir/check.json                                  static vs temporal check
-    out_dir/subject 3/fear/sentence 2/s3_fe_2.avi       MJPG in AVI
-    out_dir/subject 3/fear/sentence 2/s3_fe_2.json      ground truth per frame
-
-The ground-truth side-car holds, per frame, the face box, the eye/nose/mouth points,
-the head pose and the AU intensities, and the expression's timeline.
-
-Deterministic: every video draws from its own ``numpy`` generator seeded by
-(seed, subject, take, label), so the same seed gives byte-identical files whatever
-else is generated alongside.
-"""
+"""Drawing the synthetic set: subjects, expressions as action units over time, nuisance
+motion, and a cartoon face rendered frame by frame into a video (``render_video``)."""
 
 from __future__ import annotations
 
-import json
 import math
 import os
-import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import cv2
 import numpy as np
 
-from ..atomic import write_json
-from ..baselines import fit_softmax, log_prob, standardised, temporal_features
-from ..labels import EXPRESSIONS
-from ..video import read_video
-from .enterface import EXPRESSION_CODES
-from .manifest import VideoEntry, read_manifest, write_manifest
-from .splits import subject_groups
 
 SHIFT = 4  # fractional bits for OpenCV drawing: sub-pixel positions, so slow motion is smooth
 FIXED = float(1 << SHIFT)
@@ -278,7 +231,7 @@ def draw_subject(sid: str, rng: np.random.Generator, ranges: SyntheticRanges) ->
 # ----------------------------------------------------------------------------- time courses
 
 
-def _smoothstep(x: np.ndarray) -> np.ndarray:
+def smoothstep(x: np.ndarray) -> np.ndarray:
     x = np.clip(x, 0.0, 1.0)
     return x * x * (3 - 2 * x)
 
@@ -319,8 +272,8 @@ def _expression_track(label: str, n: int, fps: float, knobs: _Knobs, ranges: Syn
     for group, scale in (("shared", 1.0), ("cue", knobs.cue)):
         for au, amp in proto[group].items():
             lag = rng.uniform(-0.05, 0.05)  # AUs of one expression do not start in lockstep
-            rise = _smoothstep((t - t0 - lag) / on)
-            fall = 1 - (1 - residual) * _smoothstep((t - t0 - lag - on - hold) / off)
+            rise = smoothstep((t - t0 - lag) / on)
+            fall = 1 - (1 - residual) * smoothstep((t - t0 - lag - on - hold) / off)
             flutter = 1 + 0.05 * _smooth_noise(rng, t, (0.5, 2.0), 2)
             aus[au] = np.maximum(aus[au], (amp * scale * peak * rise * fall * flutter).astype(np.float32))
     frame = lambda s: int(round(s * fps))  # noqa: E731
@@ -364,7 +317,7 @@ def _nuisance(n: int, fps: float, subject: Subject, knobs: _Knobs, rng: np.rando
     # Speech: syllables at 3-6 Hz during a sentence that may start before or during the
     # expression (eNTERFACE subjects say a sentence in every video).
     start, length = rng.uniform(-0.5, 1.5), rng.uniform(1.0, 3.0)
-    envelope = _smoothstep((t - start) / 0.2) * (1 - _smoothstep((t - start - length) / 0.2))
+    envelope = smoothstep((t - start) / 0.2) * (1 - smoothstep((t - start - length) / 0.2))
     syll = np.clip(0.55 + 0.45 * _smooth_noise(rng, t, (3.0, 6.0), 2), 0, None)
     talk = knobs.talk * subject.talkative * 0.10 * envelope * syll
     gaze = 0.2 * np.stack([_smooth_noise(rng, t, (0.1, 0.7), 2), 0.5 * _smooth_noise(rng, t, (0.1, 0.7), 2)], 1)
@@ -597,10 +550,6 @@ def render_face(img: np.ndarray, sub: Subject, pose: _Pose, au: dict[str, float]
 # ----------------------------------------------------------------------------- videos
 
 
-def _rng(seed: int, *keys: int) -> np.random.Generator:
-    return np.random.default_rng(np.random.SeedSequence([seed, *keys]))
-
-
 def render_video(path: Path, sub: Subject, label: str, rng: np.random.Generator, knobs: _Knobs,
                  ranges: SyntheticRanges, fourcc: str = "MJPG") -> dict:
     """Render one video to ``path`` (written to a temporary name, then renamed) and
@@ -654,150 +603,3 @@ def render_video(path: Path, sub: Subject, label: str, rng: np.random.Generator,
             "au": {k: [round(float(x), 3) for x in v] for k, v in aus.items() if np.any(v > 0)},
         },
     }
-
-
-def generate_synthetic(out_dir: str | os.PathLike, subjects: int = 12, takes: int = 3, seed: int = 0,
-                       difficulty: float = 0.5, ranges: SyntheticRanges | None = None, fourcc: str = "MJPG",
-                       check: bool = True, log=print) -> Path:
-    """Render ``subjects`` x 6 expressions x ``takes`` videos into ``out_dir`` in the
-    eNTERFACE'05 layout, with a ground-truth JSON beside each video, and write
-    ``manifest.csv``. Returns the manifest's path.
-
-    ``difficulty`` in [0, 1] turns everything that makes the task harder at once:
-    weaker expressions, smaller cues between look-alike pairs, overlapping time courses,
-    more head motion, talking, flicker and noise. ``ranges`` sets what subjects and
-    videos are drawn from. With ``check`` the static-vs-temporal check runs on the
-    written files, is printed through ``log`` and saved as ``check.json``."""
-    if subjects < 1 or takes < 1:
-        raise ValueError(f"need at least one subject and one take, got subjects={subjects}, takes={takes}")
-    ranges = ranges or SyntheticRanges()
-    knobs = _Knobs.from_difficulty(difficulty)
-    out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
-    start = time.perf_counter()
-    entries, people = [], []
-    for s in range(1, subjects + 1):
-        sub = draw_subject(f"s{s}", _rng(seed, s, 0, 0), ranges)
-        people.append(asdict(sub))
-        for li, label in enumerate(EXPRESSIONS):
-            for take in range(1, takes + 1):
-                video = out / f"subject {s}" / label / f"sentence {take}" / f"s{s}_{EXPRESSION_CODES[label]}_{take}.avi"
-                truth = render_video(video, sub, label, _rng(seed, s, take, li + 1), knobs, ranges, fourcc)
-                _write_json(video.with_suffix(".json"), truth)
-                t = truth["timeline"]
-                entries.append(VideoEntry(video, label, sub.sid, {
-                    "take": str(take), "fps": str(sub.fps), "frames": str(truth["frames"]),
-                    "onset": str(t["onset"]), "apex": str(t["apex"]), "offset": str(t["offset"])}))
-    manifest = write_manifest(entries, out / "manifest.csv")
-    _write_json(out / "synthetic.json", {"seed": seed, "subjects": subjects, "takes": takes, "difficulty": difficulty,
-                                         "fourcc": fourcc, "ranges": asdict(ranges), "knobs": asdict(knobs),
-                                         "people": people})
-    if log:
-        log(f"{len(entries)} videos ({subjects} subjects x 6 expressions x {takes} takes) in {out}, "
-            f"{time.perf_counter() - start:.1f} s")
-    if check and subjects < 2:
-        if log:
-            log("static vs temporal check skipped: it splits by subject and needs at least 2")
-    elif check:
-        result = {"difficulty": difficulty, **static_vs_temporal_check(manifest)}
-        _write_json(out / "check.json", result)
-        if log:
-            log(format_check(result))
-    return manifest
-
-
-def _write_json(path: Path, doc) -> None:
-    write_json(path, doc, indent=None, separators=(",", ":"))
-
-
-# ----------------------------------------------------------------------------- the check
-
-
-CHECK_SIZE = 32  # face crops for the check, px (the small preset's face size)
-
-
-def _crops(entry: VideoEntry, size: int = CHECK_SIZE) -> tuple[np.ndarray, np.ndarray, float]:
-    """Grey face crops (n, size*size), each standardised (zero mean, unit std, so
-    brightness and skin tone do not count), trivial per-frame cues (n, 6: mean colour
-    and the centre pixel) and fps. Crops follow the ground-truth box and roll when a
-    side-car JSON exists; otherwise the whole frame is used."""
-    truth_path = entry.path.with_suffix(".json")
-    truth = json.loads(truth_path.read_text()) if truth_path.is_file() else None
-    info, frames = read_video(entry.path)
-    crops, trivial = [], []
-    for i, frame in enumerate(frames):
-        h, w = frame.shape[:2]
-        trivial.append(np.concatenate([cv2.mean(frame)[:3], frame[h // 2, w // 2]]) / 255.0)
-        grey = cv2.cvtColor(frame, cv2.COLOR_BGR2GRAY)
-        if truth is not None and i < len(truth["per_frame"]["box"]):
-            # An aligned crop as a face aligner makes it: centred between the eyes and
-            # the mouth, rolled upright, scaled by the eye-to-mouth distance.
-            pf = truth["per_frame"]
-            eyes = (np.array(pf["right_eye"][i]) + np.array(pf["left_eye"][i])) / 2
-            mouth = np.array(pf["mouth"][i])
-            c = (eyes + mouth) / 2
-            roll = math.radians(pf["roll_deg"][i])
-            k = size / (2.4 * max(float(np.linalg.norm(mouth - eyes)), 1.0))
-            rot = k * np.array([[math.cos(roll), math.sin(roll)], [-math.sin(roll), math.cos(roll)]])
-            m = np.concatenate([rot, (size / 2 - rot @ c)[:, None]], 1)
-            crop = cv2.warpAffine(grey, m, (size, size), flags=cv2.INTER_AREA, borderMode=cv2.BORDER_REPLICATE)
-        else:
-            crop = cv2.resize(grey, (size, size), interpolation=cv2.INTER_AREA)
-        crops.append(standardised(crop))
-    if not crops:
-        raise ValueError(f"{entry.path}: no frames could be read")
-    return np.stack(crops), np.stack(trivial).astype(np.float32), info.fps
-
-
-def static_vs_temporal_check(manifest: str | os.PathLike | list[VideoEntry], folds: int = 3,
-                             frame_step: int = 2) -> dict:
-    """Does one frame give the expression away? Fits, with subject-group cross-validation
-    (``folds`` groups, each tested once), three linear classifiers and reports mean
-    test accuracies:
-
-    - ``trivial_frame``: per frame, from the mean colour and the centre pixel;
-    - ``static_frame`` / ``static_video``: per frame from the grey face crop, and per
-      video from its frames' log-probabilities summed;
-    - ``temporal_video``: per video from frame-difference features over time.
-
-    A set is worth measuring on when trivial is near chance and static is clearly below
-    temporal. Every ``frame_step``-th frame trains the static classifiers."""
-    entries = read_manifest(manifest) if not isinstance(manifest, list) else manifest
-    if len({e.subject for e in entries}) < 2:
-        raise ValueError("the static vs temporal check splits by subject and needs at least 2 subjects")
-    labels = np.array([EXPRESSIONS.index(e.label) for e in entries])
-    data = [_crops(e) for e in entries]
-    groups = subject_groups([e.subject for e in entries], min(folds, len({e.subject for e in entries})))
-    temporal = np.stack([temporal_features(c, fps) for c, _, fps in data])
-    scores = {"trivial_frame": [], "static_frame": [], "static_video": [], "temporal_video": []}
-    for test_subjects in groups:
-        test = np.array([e.subject in set(test_subjects) for e in entries])
-        tr, te = np.nonzero(~test)[0], np.nonzero(test)[0]
-        for name, index in (("trivial", 1), ("static", 0)):
-            x = np.concatenate([data[i][index][::frame_step] for i in tr])
-            y = np.concatenate([np.full(len(data[i][index][::frame_step]), labels[i]) for i in tr])
-            model = fit_softmax(x, y, len(EXPRESSIONS))
-            frame_hits, video_hits = [], []
-            for i in te:
-                lp = log_prob(model, data[i][index])
-                frame_hits.append(np.mean(lp.argmax(1) == labels[i]))
-                video_hits.append(lp.sum(0).argmax() == labels[i])
-            scores[f"{name}_frame"].append(float(np.mean(frame_hits)))
-            if name == "static":
-                scores["static_video"].append(float(np.mean(video_hits)))
-        model = fit_softmax(temporal[tr], labels[tr], len(EXPRESSIONS))
-        scores["temporal_video"].append(float(np.mean(log_prob(model, temporal[te]).argmax(1) == labels[te])))
-    result = {"videos": len(entries), "subjects": len({e.subject for e in entries}), "folds": len(groups),
-              "chance": 1 / len(EXPRESSIONS)}
-    result.update({k: round(float(np.mean(v)), 4) for k, v in scores.items()})
-    result["per_fold"] = {k: [round(x, 4) for x in v] for k, v in scores.items()}
-    return result
-
-
-def format_check(result: dict) -> str:
-    """The check's figures as a few lines of text."""
-    rows = [("mean colour + centre pixel, per frame", "trivial_frame"), ("static face crop, per frame", "static_frame"),
-            ("static face crop, per video", "static_video"), ("temporal (frame differences), per video", "temporal_video")]
-    head = (f"static vs temporal check ({result['videos']} videos, {result['subjects']} subjects, "
-            f"{result['folds']} subject-group folds; chance {100 * result['chance']:.1f}%):")
-    return "\n".join([head] + [f"  {name:<40} {100 * result[key]:5.1f}%" for name, key in rows])
