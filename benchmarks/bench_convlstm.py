@@ -17,7 +17,6 @@ import statistics
 import sys
 
 import torch
-
 from common import header, save_json, time_call
 
 from fervid.models.convlstm import ConvLSTM, ConvLSTMConfig

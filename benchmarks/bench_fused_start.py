@@ -28,7 +28,6 @@ import time
 from pathlib import Path
 
 import torch
-
 from bench_stream import FIXTURES, frames_from
 from common import header, save_json
 
@@ -37,12 +36,20 @@ MODES = ("unfused", "fused, waiting", "fused, background")
 
 def run_mode(preset: str, mode: str, frames: int, threads: int, videos: str) -> dict:
     """One mode in this process (called in a fresh child by ``main``)."""
-    from fervid.faces import BlazeFace
-    from fervid.models.convlstm import fuse_gate_arithmetic, wait_for_background_compiles
+    from fervid.clips.arrays import PreprocessSettings
+    from fervid.frontend.faces import BlazeFace
+    from fervid.frontend.video import find_videos
+    from fervid.models.convlstm import (
+        fuse_gate_arithmetic,
+        wait_for_background_compiles,
+    )
     from fervid.models.fourstream import FourStreamNet, build_config
-    from fervid.prediction import Predictor, intra_op_threads, stream_frames, streaming_threads
-    from fervid.preprocess import PreprocessSettings
-    from fervid.video import find_videos
+    from fervid.prediction import (
+        Predictor,
+        intra_op_threads,
+        stream_frames,
+        streaming_threads,
+    )
 
     torch.set_num_threads(threads)
     torch.set_flush_denormal(True)

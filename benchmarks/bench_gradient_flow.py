@@ -16,7 +16,6 @@ import argparse
 import statistics
 
 import torch
-
 from common import header, save_json
 
 from fervid.models.convlstm import ConvLSTM, ConvLSTMConfig

@@ -27,15 +27,18 @@ from pathlib import Path
 
 import cv2
 import numpy as np
-
 from common import header, save_json
 
-from fervid.cache import preprocess
-from fervid.clips import clip_starts
-from fervid.faces import BlazeFace, FaceTracker, crop_face
-from fervid.flow import farneback, scale_flow, to_gray
-from fervid.preprocess import PreprocessSettings, clip_dynamic_images, preprocess_video
-from fervid.video import find_videos, read_video
+from fervid.clips.arrays import (
+    PreprocessSettings,
+    clip_dynamic_images,
+    preprocess_video,
+)
+from fervid.clips.cache import preprocess
+from fervid.clips.windows import clip_starts
+from fervid.frontend.faces import BlazeFace, FaceTracker, crop_face
+from fervid.frontend.flow import farneback, scale_flow, to_gray
+from fervid.frontend.video import find_videos, read_video
 
 DEFAULT_VIDEOS = Path(__file__).resolve().parents[2] / "shared" / "fixtures" / "enterface05_s1"
 
@@ -108,8 +111,8 @@ def long_video(videos: list[Path], path: Path, minutes: float) -> Path:
 _MEASURE_ONE = """
 import json, sys, tempfile
 import cv2
-from fervid.cache import preprocess
-from fervid.preprocess import PreprocessSettings
+from fervid.clips.cache import preprocess
+from fervid.clips.arrays import PreprocessSettings
 video, face_size, threads, opencv_threads = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4])
 if opencv_threads:
     cv2.setNumThreads(opencv_threads)

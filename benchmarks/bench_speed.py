@@ -34,21 +34,28 @@ import time
 from pathlib import Path
 
 import torch
-from torch.utils.flop_counter import FlopCounterMode
-
-from bench_convlstm import KERNELS, peer_stack, step as stack_step
+from bench_convlstm import KERNELS, peer_stack
+from bench_convlstm import step as stack_step
 from bench_preprocess import long_video_rates
 from bench_stream import FIXTURES, frames_from
 from bench_train import train_step_rate
 from common import conv_peak, header, peak_batch, save_json, sync
+from torch.utils.flop_counter import FlopCounterMode
 
-from fervid.faces import BlazeFace
+from fervid.clips.arrays import PreprocessSettings
+from fervid.frontend.faces import BlazeFace
+from fervid.frontend.pipeline import FramePipeline
+from fervid.frontend.video import find_videos
 from fervid.models.convlstm import ConvLSTM, ConvLSTMConfig, fuse_gate_arithmetic
 from fervid.models.fourstream import FourStreamNet, build_config
 from fervid.precision import autocast, describe, resolve_precision
-from fervid.prediction import Predictor, StreamingPredictor, intra_op_threads, stream_frames, streaming_threads
-from fervid.preprocess import FramePipeline, PreprocessSettings
-from fervid.video import find_videos
+from fervid.prediction import (
+    Predictor,
+    StreamingPredictor,
+    intra_op_threads,
+    stream_frames,
+    streaming_threads,
+)
 
 # (batch, frames, input channels, size, hidden); the paper preset's batch is 2 on a CPU
 # (4 on a GPU, as DESIGN.md measured the peer), which changes no ratio.

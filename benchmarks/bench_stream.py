@@ -14,14 +14,13 @@ import time
 from pathlib import Path
 
 import torch
-
 from common import header, save_json
 
-from fervid.faces import BlazeFace
+from fervid.clips.arrays import PreprocessSettings
+from fervid.frontend.faces import BlazeFace
+from fervid.frontend.video import find_videos, read_video
 from fervid.models.fourstream import FourStreamNet, build_config
 from fervid.prediction import Predictor, StreamingPredictor
-from fervid.preprocess import PreprocessSettings
-from fervid.video import find_videos, read_video
 
 FIXTURES = Path(__file__).resolve().parents[2] / "shared" / "fixtures" / "enterface05_s1"
 

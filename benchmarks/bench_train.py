@@ -14,9 +14,8 @@ import argparse
 import time
 
 import torch
-from torch.utils.flop_counter import FlopCounterMode
-
 from common import conv_peak, header, peak_batch, save_json, sync
+from torch.utils.flop_counter import FlopCounterMode
 
 from fervid.demo import random_inputs
 from fervid.models.convlstm import fuse_gate_arithmetic

@@ -19,17 +19,19 @@ import time
 from pathlib import Path
 
 from common import override
+
 from fervid.atomic import write_json
-from fervid.baselines import linear_floors
-from fervid.cache import PreprocessCache
-from fervid.clipset import ClipSet, arrays_needed
-from fervid.crossval import floor_videos
+from fervid.clips.arrays import PreprocessSettings
+from fervid.clips.cache import PreprocessCache
+from fervid.clips.inputs import ClipSet, arrays_needed
 from fervid.datasets import fold_split, read_manifest, subject_groups
 from fervid.datasets.splits import natural_key
+from fervid.evaluation.baselines import linear_floors
+from fervid.evaluation.report import plot_curves
 from fervid.models.fourstream import build_config
-from fervid.preprocess import PreprocessSettings
-from fervid.report import plot_curves
-from fervid.train import OPTIMIZERS, TrainConfig, train
+from fervid.training.crossval import floor_videos
+from fervid.training.recipes import OPTIMIZERS, TrainConfig
+from fervid.training.train import train
 
 
 def clip_set(entries, cache: PreprocessCache, streams) -> ClipSet:

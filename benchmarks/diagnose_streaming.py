@@ -22,15 +22,21 @@ import resource
 import time
 
 import torch
-
 from bench_stream import FIXTURES, frames_from
 
-from fervid.faces import BlazeFace
+from fervid.clips.arrays import PreprocessSettings
+from fervid.frontend.faces import BlazeFace
+from fervid.frontend.pipeline import FramePipeline
+from fervid.frontend.video import find_videos
 from fervid.models.convlstm import fuse_gate_arithmetic
 from fervid.models.fourstream import FourStreamNet, build_config
-from fervid.prediction import Predictor, StreamingPredictor, intra_op_threads, stream_frames, streaming_threads
-from fervid.preprocess import FramePipeline, PreprocessSettings
-from fervid.video import find_videos
+from fervid.prediction import (
+    Predictor,
+    StreamingPredictor,
+    intra_op_threads,
+    stream_frames,
+    streaming_threads,
+)
 
 
 def small_predictor() -> Predictor:

@@ -66,17 +66,17 @@ from pathlib import Path
 import numpy as np
 import torch
 import torch.nn.functional as F
-
 from common import override
-from fervid.cache import PreprocessCache
+
 from fervid.checkpoint import load_model
-from fervid.clipset import clip_inputs
+from fervid.clips.arrays import PreprocessSettings
+from fervid.clips.cache import PreprocessCache
+from fervid.clips.inputs import clip_inputs
 from fervid.datasets import read_manifest
 from fervid.datasets.onset import TASKS, onset_clips
 from fervid.labels import EXPRESSIONS
 from fervid.models.fourstream import CLIP_STREAMS, FourStreamNet, build_config
-from fervid.preprocess import PreprocessSettings
-from fervid.train import OPTIMIZERS
+from fervid.training.recipes import OPTIMIZERS
 
 
 def model_config(ablation: str, overrides: list[str], **fields):
@@ -321,8 +321,14 @@ def describe_phases(data: Path, fold_dirs: list[Path]) -> None:
 
 
 def clip_floor(data: Path, k: int, fold: int) -> None:
-    from fervid.baselines import fit_softmax, grey_crops, linear_floors, log_prob, temporal_features
     from fervid.datasets import fold_split
+    from fervid.evaluation.baselines import (
+        fit_softmax,
+        grey_crops,
+        linear_floors,
+        log_prob,
+        temporal_features,
+    )
 
     cache = PreprocessCache(data / "cache", PreprocessSettings())
     train, test = fold_split([e for e in read_manifest(data / "manifest.csv") if cache.has(e.path)], k, fold)
@@ -362,7 +368,7 @@ def clip_floor(data: Path, k: int, fold: int) -> None:
 
 @torch.no_grad()
 def describe_readouts(fold_dir: Path, data: Path, seed: int = 0) -> None:
-    from fervid.baselines import fit_softmax, log_prob
+    from fervid.evaluation.baselines import fit_softmax, log_prob
 
     trained, _ = load_model(fold_dir / "model.safetensors")
     if not all(name in trained.streams for name in CLIP_STREAMS):

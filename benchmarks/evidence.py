@@ -27,12 +27,12 @@ import time
 from pathlib import Path
 
 import torch
-
 from common import header
-from fervid.crossval import crossval
+
 from fervid.datasets import generate_synthetic
 from fervid.datasets.synthetic import check_synthetic_set
-from fervid.train import RECIPES
+from fervid.training.crossval import crossval
+from fervid.training.recipes import RECIPES
 
 TUNING_SEEDS = (0, 1, 7)  # the main job's set and the tuning sets: never reported as evidence
 

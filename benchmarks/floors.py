@@ -18,12 +18,13 @@ import time
 from pathlib import Path
 
 from common import header
-from fervid.baselines import linear_floors
-from fervid.cache import PreprocessCache, preprocess
-from fervid.crossval import floor_videos
+
+from fervid.clips.arrays import PreprocessSettings
+from fervid.clips.cache import PreprocessCache, preprocess
 from fervid.datasets import fold_split, read_manifest, subject_groups
+from fervid.evaluation.baselines import linear_floors
 from fervid.models.fourstream import PRESETS
-from fervid.preprocess import PreprocessSettings
+from fervid.training.crossval import floor_videos
 
 FIGURES = ("static_video", "temporal_video", "static_frame")
 

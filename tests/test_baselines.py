@@ -3,7 +3,13 @@
 import numpy as np
 import pytest
 
-from fervid.baselines import fit_softmax, grey_crops, linear_floors, log_prob, temporal_features
+from fervid.evaluation.baselines import (
+    fit_softmax,
+    grey_crops,
+    linear_floors,
+    log_prob,
+    temporal_features,
+)
 
 
 def moving_face_videos(n_per_class: int, seed: int, classes: int = 2, frames: int = 24, size: int = 16):

@@ -6,12 +6,12 @@ import os
 import cv2
 import numpy as np
 import pytest
-
-import fervid.cache as cache_module
 from conftest import decoded_frames, write_frame_folder
-from fervid.cache import PreprocessCache, preprocess
+
+import fervid.clips.cache as cache_module
 from fervid.cli import main
-from fervid.preprocess import PreprocessSettings, preprocess_video
+from fervid.clips.arrays import PreprocessSettings, preprocess_video
+from fervid.clips.cache import PreprocessCache, preprocess
 
 SETTINGS = PreprocessSettings(face_size=32)
 

@@ -7,9 +7,20 @@ import pytest
 import torch
 from safetensors.torch import load_file, save_file
 
-from fervid.checkpoint import CheckpointError, config_from_dict, config_to_dict, load_model, save_model
+from fervid.checkpoint import (
+    CheckpointError,
+    config_from_dict,
+    config_to_dict,
+    load_model,
+    save_model,
+)
 from fervid.demo import random_inputs
-from fervid.models.fourstream import PRESETS, FourStreamConfig, FourStreamNet, build_config
+from fervid.models.fourstream import (
+    PRESETS,
+    FourStreamConfig,
+    FourStreamNet,
+    build_config,
+)
 
 
 def test_config_round_trips_through_json():

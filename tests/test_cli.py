@@ -40,10 +40,10 @@ def test_progress_flags_are_three_settings():
 
 
 def test_stream_dropout_reaches_the_model_config(tmp_path, monkeypatch):
-    import fervid.crossval
+    import fervid.training.crossval as crossval
 
     seen = {}
-    monkeypatch.setattr(fervid.crossval, "crossval", lambda manifest, out, preset, **kw: seen.update(preset=preset) or {"excluded_videos": {}})
+    monkeypatch.setattr(crossval, "crossval", lambda manifest, out, preset, **kw: seen.update(preset=preset) or {"excluded_videos": {}})
     main(["crossval", "m.csv", "-o", str(tmp_path), "--stream-dropout", "0.5"])
     assert seen["preset"].stream_dropout == 0.5
     main(["crossval", "m.csv", "-o", str(tmp_path)])
@@ -51,17 +51,17 @@ def test_stream_dropout_reaches_the_model_config(tmp_path, monkeypatch):
 
 
 def _crossval_train_config(tmp_path, monkeypatch, *flags):
-    import fervid.crossval
+    import fervid.training.crossval as crossval
 
     seen = {}
-    monkeypatch.setattr(fervid.crossval, "crossval",
+    monkeypatch.setattr(crossval, "crossval",
                         lambda manifest, out, preset, train_config, **kw: seen.update(config=train_config) or {"excluded_videos": {}})
     assert main(["crossval", "m.csv", "-o", str(tmp_path / "run"), *flags]) == 0
     return seen["config"]
 
 
 def test_crossval_trains_with_the_fervid_recipe_unless_told(tmp_path, monkeypatch):
-    from fervid.train import RECIPES
+    from fervid.training.recipes import RECIPES
 
     default = _crossval_train_config(tmp_path, monkeypatch)
     assert default == RECIPES["fervid"] and default.optimizer == "adamw" and default.mirror > 0
@@ -76,7 +76,7 @@ def test_every_training_setting_is_a_flag_that_overrides_the_recipe(tmp_path, mo
     field added to TrainConfig needs no edit here or in the CLI."""
     import dataclasses
 
-    from fervid.train import RECIPES, TrainConfig
+    from fervid.training.recipes import RECIPES, TrainConfig
 
     given = {"epochs": "3", "batch_size": "4", "lr": "0.05", "optimizer": "sgd", "momentum": "0.8", "weight_decay": "0.001",
              "warmup_epochs": "2", "grad_clip": "1", "clips_per_video": "2", "mirror": "0.25", "stream_loss": "0.5",

@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from fervid.clips import ClipWindow, clip_ending_at, clip_starts, rgb_to_unit
+from fervid.clips.windows import ClipWindow, clip_ending_at, clip_starts, rgb_to_unit
 
 
 def test_clip_starts():

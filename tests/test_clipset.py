@@ -4,8 +4,8 @@ import cv2
 import numpy as np
 import torch
 
-from fervid.clipset import mirror
-from fervid.flow import farneback
+from fervid.clips.inputs import mirror
+from fervid.frontend.flow import farneback
 
 
 def blob_frames(shift: float) -> tuple[np.ndarray, np.ndarray]:

@@ -3,8 +3,8 @@
 import pytest
 import torch
 import torch.nn.functional as F
-
 from conftest import needs_compiler
+
 from fervid.models.convlstm import (
     ConvLSTM,
     ConvLSTMCell,

@@ -11,14 +11,14 @@ from pathlib import Path
 import pytest
 from conftest import face_frames, write_video
 
-import fervid.crossval as crossval_module
+import fervid.training.crossval as crossval_module
 from fervid.cli import main
-from fervid.crossval import crossval
 from fervid.datasets import VideoEntry, read_manifest, write_manifest
 from fervid.labels import EXPRESSIONS
 from fervid.models.fourstream import PRESETS
 from fervid.models.resnet import ResNetConfig
-from fervid.train import TrainConfig
+from fervid.training.crossval import crossval
+from fervid.training.recipes import TrainConfig
 
 TINY = dataclasses.replace(
     PRESETS["small"],
@@ -103,9 +103,9 @@ TORCHRUN_SCRIPT = """
 import json, os, sys
 sys.path.insert(0, {tests!r})
 import torch
-import fervid.crossval as cv
+import fervid.training.crossval as cv
 from test_crossval import TINY
-from fervid.train import TrainConfig
+from fervid.training.recipes import TrainConfig
 torch.set_num_threads(1)
 real = cv.preprocess
 def counted(*args, **kwargs):

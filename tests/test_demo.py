@@ -33,11 +33,11 @@ def test_main_job_names_a_set_without_settings(tmp_path):
 
 def test_main_job_stops_before_training_on_an_old_set(tmp_path, monkeypatch):
     _write_params(tmp_path / "old", seed=0, subjects=9, takes=2, difficulty=demo.DEMO_DIFFICULTY)
-    import fervid.crossval
+    import fervid.training.crossval as crossval
 
     def must_not_run(*args, **kwargs):
         raise AssertionError("cross-validation ran on a set the main job should have refused")
 
-    monkeypatch.setattr(fervid.crossval, "crossval", must_not_run)
+    monkeypatch.setattr(crossval, "crossval", must_not_run)
     with pytest.raises(ValueError, match="older fervid"):
         demo.main_job(out=tmp_path / "runs", data=tmp_path / "old", progress=False)

@@ -13,8 +13,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-
 from conftest import FIXTURES, needs_fixtures
+
 from fervid.cli import build_parser
 from fervid.labels import EXPRESSIONS
 

@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from fervid.dynamic import dynamic_image, rank_pool_weights
+from fervid.clips.dynamic import dynamic_image, rank_pool_weights
 
 
 def test_weights_match_the_formula():

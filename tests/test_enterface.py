@@ -6,7 +6,13 @@ from pathlib import Path
 
 import pytest
 
-from fervid.datasets import EXPRESSION_CODES, enterface_manifest, enterface_report, read_manifest, write_manifest
+from fervid.datasets import (
+    EXPRESSION_CODES,
+    enterface_manifest,
+    enterface_report,
+    read_manifest,
+    write_manifest,
+)
 from fervid.labels import EXPRESSIONS
 
 FIXTURES = Path(__file__).parents[2] / "shared" / "fixtures" / "enterface05_s1"
@@ -154,7 +160,7 @@ def test_real_fixture_clips_flat_folder():
 
 @needs_fixtures
 def test_real_fixture_clips_in_the_distributed_layout_decode(tmp_path):
-    from fervid.video import read_video
+    from fervid.frontend.video import read_video
 
     root = tmp_path / "db"
     for clip in sorted(FIXTURES.glob("*.avi")):

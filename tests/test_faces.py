@@ -5,10 +5,18 @@ import math
 import cv2
 import numpy as np
 import pytest
-
 from conftest import FIXTURES, face_frames, needs_fixtures
-from fervid.faces import AlignSettings, BlazeFace, FaceTracker, NoFaceError, Track, crop_face, read_openface
-from fervid.video import read_video
+
+from fervid.frontend.faces import (
+    AlignSettings,
+    BlazeFace,
+    FaceTracker,
+    NoFaceError,
+    Track,
+    crop_face,
+    read_openface,
+)
+from fervid.frontend.video import read_video
 
 
 @pytest.fixture(scope="module")

@@ -3,7 +3,7 @@
 import cv2
 import numpy as np
 
-from fervid.flow import FlowSettings, farneback, scale_flow
+from fervid.frontend.flow import FlowSettings, farneback, scale_flow
 
 
 def textured(size=64, shift=0.0):

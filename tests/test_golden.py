@@ -19,10 +19,11 @@ import numpy as np
 import pytest
 import torch
 
+from fervid.clips.arrays import PreprocessSettings, VideoArrays
+from fervid.frontend.pipeline import FrameResult
 from fervid.models.fourstream import PRESETS, FourStreamNet, with_ablation
 from fervid.models.resnet import ResNetConfig
 from fervid.prediction import Predictor, StreamingPredictor, predict_arrays
-from fervid.preprocess import FrameResult, PreprocessSettings, VideoArrays
 
 GOLDEN = Path(__file__).parent / "golden" / "frames_to_clips.json"
 SIZE = 16

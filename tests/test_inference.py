@@ -4,7 +4,7 @@ import numpy as np
 import torch
 from test_train import clip_set, tiny_model
 
-from fervid.inference import evaluate, predict_clips
+from fervid.evaluation.inference import evaluate, predict_clips
 from fervid.models.fourstream import FourStreamNet
 
 

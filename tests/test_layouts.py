@@ -7,12 +7,18 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
-
 from conftest import face_frames, write_frame_folder, write_video
+
 from fervid.cli import main
 from fervid.datasets import read_manifest, subject_groups
-from fervid.datasets.layouts import (afew_manifest, ckplus_manifest, class_folders_manifest, cremad_manifest,
-                                     dfew_manifest, ravdess_manifest)
+from fervid.datasets.layouts import (
+    afew_manifest,
+    ckplus_manifest,
+    class_folders_manifest,
+    cremad_manifest,
+    dfew_manifest,
+    ravdess_manifest,
+)
 
 
 @pytest.fixture(scope="module")

@@ -5,7 +5,13 @@ from pathlib import Path
 
 import pytest
 
-from fervid.datasets import ManifestError, VideoEntry, read_manifest, summarize, write_manifest
+from fervid.datasets import (
+    ManifestError,
+    VideoEntry,
+    read_manifest,
+    summarize,
+    write_manifest,
+)
 
 
 def _videos(folder: Path, names: list[str]) -> list[Path]:

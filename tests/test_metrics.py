@@ -3,7 +3,13 @@
 import numpy as np
 import pytest
 
-from fervid.metrics import bootstrap_interval, classification_summary, evaluate_predictions, mcnemar, video_probabilities
+from fervid.evaluation.metrics import (
+    bootstrap_interval,
+    classification_summary,
+    evaluate_predictions,
+    mcnemar,
+    video_probabilities,
+)
 
 
 def test_summary_by_hand():

@@ -11,20 +11,35 @@ import threading
 import numpy as np
 import pytest
 import torch
+from conftest import (
+    decoded_frames,
+    face_frames,
+    needs_compiler,
+    write_frame_folder,
+    write_video,
+)
 
-from conftest import decoded_frames, face_frames, needs_compiler, write_frame_folder, write_video
-from fervid.cache import PreprocessCache, preprocess
 from fervid.checkpoint import CheckpointError
-from fervid.clipset import ClipSet
 from fervid.cli import main
+from fervid.clips.arrays import PreprocessSettings, preprocess_video
+from fervid.clips.cache import PreprocessCache, preprocess
+from fervid.clips.inputs import ClipSet
+from fervid.frontend.video import VideoError, read_video
 from fervid.labels import EXPRESSIONS
 from fervid.models.fourstream import PRESETS, FourStreamNet, with_ablation
 from fervid.models.resnet import ResNetConfig
-from fervid.prediction import (NO_FACE, Predictor, StreamingPredictor, load_predictor, predict_arrays, predict_video,
-                           stream_frames, streaming_threads)
-from fervid.preprocess import PreprocessSettings, preprocess_video
-from fervid.train import TrainConfig, train
-from fervid.video import VideoError, read_video
+from fervid.prediction import (
+    NO_FACE,
+    Predictor,
+    StreamingPredictor,
+    load_predictor,
+    predict_arrays,
+    predict_video,
+    stream_frames,
+    streaming_threads,
+)
+from fervid.training.recipes import TrainConfig
+from fervid.training.train import train
 
 SETTINGS = PreprocessSettings(face_size=16)
 

@@ -5,12 +5,18 @@ import dataclasses
 import cv2
 import numpy as np
 import pytest
-
 from conftest import FIXTURES, face_frames, needs_fixtures, write_video
-from fervid.faces import BlazeFace, NoFaceError
-from fervid.preprocess import (FramePipeline, PreprocessSettings, SpilledRows, frame_results, preprocess_video,
-                               preprocess_video_to_file, preprocessed_video)
-from fervid.video import VideoError, read_video
+
+from fervid.clips.arrays import (
+    PreprocessSettings,
+    SpilledRows,
+    preprocess_video,
+    preprocess_video_to_file,
+    preprocessed_video,
+)
+from fervid.frontend.faces import BlazeFace, NoFaceError
+from fervid.frontend.pipeline import FramePipeline, frame_results
+from fervid.frontend.video import VideoError, read_video
 
 
 @pytest.fixture(scope="module")
@@ -177,7 +183,7 @@ def test_arrays_on_disk_leave_nothing_when_a_video_fails(tmp_path, detector):
 def test_a_full_disk_is_named_with_the_video_and_the_folder(tmp_path, face_video, detector, monkeypatch):
     import errno
 
-    from fervid import preprocess as module
+    from fervid.clips import arrays as module
 
     def full(self, row):
         raise OSError(errno.ENOSPC, "No space left on device")

@@ -4,7 +4,7 @@ import warnings
 
 import numpy as np
 
-from fervid.report import drawable, plot_timeline
+from fervid.evaluation.report import drawable, plot_timeline
 
 
 def test_drawable_escapes_only_what_the_font_lacks():

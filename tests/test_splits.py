@@ -6,7 +6,13 @@ from pathlib import Path
 
 import pytest
 
-from fervid.datasets import VideoEntry, fold_split, read_split, subject_groups, write_split
+from fervid.datasets import (
+    VideoEntry,
+    fold_split,
+    read_split,
+    subject_groups,
+    write_split,
+)
 from fervid.labels import EXPRESSIONS
 
 SUBJECTS = [f"s{i}" for i in range(1, 45) if i != 6]  # 43 subjects, as in the paper's copy of eNTERFACE'05

@@ -9,10 +9,15 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from fervid.datasets import SyntheticRanges, enterface_manifest, generate_synthetic, read_manifest
+from fervid.datasets import (
+    SyntheticRanges,
+    enterface_manifest,
+    generate_synthetic,
+    read_manifest,
+)
 from fervid.datasets.synthetic import PROTOTYPES, TIME_COURSE, skin_colour
+from fervid.frontend.video import read_video
 from fervid.labels import EXPRESSIONS
-from fervid.video import read_video
 
 SMALL = SyntheticRanges(width=(160, 176))  # small frames keep the tests fast
 
@@ -95,7 +100,7 @@ def test_one_frame_gives_less_away_than_the_motion(synth):
 def test_default_detector_finds_the_faces(tmp_path, tone):
     """BlazeFace, the default detector, on the lightest and the darkest skin at the
     hardest difficulty (most head turn, roll, drift, noise and flicker)."""
-    from fervid.faces import BlazeFace
+    from fervid.frontend.faces import BlazeFace
 
     ranges = SyntheticRanges(width=(160, 320), skin_tone=(tone, tone))
     manifest = generate_synthetic(tmp_path, subjects=2, takes=1, seed=3, difficulty=1.0, ranges=ranges, check=False,

@@ -11,19 +11,20 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
+from conftest import needs_compiler
 from safetensors.torch import load_file
 
-import fervid.train as train_module
-from conftest import needs_compiler
+import fervid.training.train as train_module
 from fervid.checkpoint import load_model
-from fervid.clipset import ClipSet
-from fervid.inference import evaluate
+from fervid.clips.inputs import ClipSet
+from fervid.evaluation.inference import evaluate
 from fervid.labels import EXPRESSIONS
+from fervid.models.convlstm import ConvLSTMCell
 from fervid.models.fourstream import build_config
 from fervid.models.resnet import ResNetConfig
 from fervid.precision import resolve_precision
-from fervid.models.convlstm import ConvLSTMCell
-from fervid.train import RECIPES, TrainConfig, TrainingDiverged, settings_fingerprint, train
+from fervid.training.recipes import RECIPES, TrainConfig
+from fervid.training.train import TrainingDiverged, settings_fingerprint, train
 
 SIZE = 16
 
@@ -223,7 +224,7 @@ DDP_SCRIPT = textwrap.dedent(
     sys.path.insert(0, {tests!r})
     import torch
     from test_train import MIRRORED, clip_set, tiny_model
-    from fervid.train import train
+    from fervid.training.train import train
     torch.set_num_threads(1)
     # with probes (which leave training unchanged), so that DDP wraps the network with its stream heads
     config = dataclasses.replace(MIRRORED, fuse_gates={fuse_gates!r}, stream_probes=True)

@@ -5,9 +5,15 @@ import types
 import cv2
 import numpy as np
 import pytest
-
 from conftest import decoded_frames, face_frames, write_frame_folder, write_video
-from fervid.video import FRAME_FOLDER_FPS, VideoError, find_videos, probe, read_video
+
+from fervid.frontend.video import (
+    FRAME_FOLDER_FPS,
+    VideoError,
+    find_videos,
+    probe,
+    read_video,
+)
 
 
 def test_reads_fps_size_and_frames(tmp_path):

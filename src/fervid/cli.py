@@ -100,7 +100,7 @@ def config_overrides(args: argparse.Namespace, config_class) -> dict[str, object
 
 
 def _add_training_args(p: argparse.ArgumentParser) -> None:
-    from .train import RECIPES, TrainConfig
+    from .training.recipes import RECIPES, TrainConfig
 
     p.add_argument("manifest", help="manifest CSV (path, label, subject)")
     p.add_argument("--preset", choices=sorted(PRESETS), default="small")
@@ -133,7 +133,7 @@ def _add_preprocess_args(p: argparse.ArgumentParser) -> None:
 
 def preprocess_settings(args: argparse.Namespace, face_size: int):
     """The ``PreprocessSettings`` of ``_add_preprocess_args``' flags, for faces of ``face_size``."""
-    from .preprocess import PreprocessSettings
+    from .clips.arrays import PreprocessSettings
 
     return PreprocessSettings(face_size=face_size, dynamic=args.dynamic,
                               face_source="openface" if args.openface_dir else "blazeface",
@@ -142,7 +142,7 @@ def preprocess_settings(args: argparse.Namespace, face_size: int):
 
 def train_config(args: argparse.Namespace):
     """The ``TrainConfig`` of ``fervid crossval``/``train``: the recipe, with the flags given."""
-    from .train import RECIPES, TrainConfig
+    from .training.recipes import RECIPES, TrainConfig
 
     return dataclasses.replace(RECIPES[args.recipe], **config_overrides(args, TrainConfig))
 
@@ -265,9 +265,9 @@ def _run(args: argparse.Namespace) -> int:
     elif args.command == "preprocess":
         return _preprocess(args)
     elif args.command == "predict":
+        from .frontend.video import find_videos
         from .precision import describe
         from .prediction import output_names, predict_videos
-        from .video import find_videos
 
         print(f"predicting on {args.device} in {describe(args.precision, args.device)}", file=sys.stderr)
         videos = find_videos(args.videos)
@@ -284,9 +284,14 @@ def _run(args: argparse.Namespace) -> int:
     elif args.command == "stream":
         import json
 
+        from .frontend.video import open_camera, read_video
         from .precision import describe
-        from .prediction import intra_op_threads, load_predictor, stream_frames, streaming_threads
-        from .video import open_camera, read_video
+        from .prediction import (
+            intra_op_threads,
+            load_predictor,
+            stream_frames,
+            streaming_threads,
+        )
 
         print(f"streaming on {args.device} in {describe(args.precision, args.device)}", file=sys.stderr)
         predictor = load_predictor(args.model, args.device, args.precision, args.fuse_gates)
@@ -295,7 +300,7 @@ def _run(args: argparse.Namespace) -> int:
             for clip in stream_frames(predictor, frames, info.fps, frames_per_step=args.frames_per_step):
                 print(json.dumps(clip.to_dict()), flush=True)
     elif args.command in ("crossval", "train"):
-        from .crossval import crossval
+        from .training.crossval import crossval
 
         config = train_config(args)
         configs = args.configs if args.command == "crossval" else (args.ablation,)
@@ -345,7 +350,7 @@ def _dataset(args: argparse.Namespace) -> int:
 
 def _videos_from(inputs: list[str]) -> list:
     """Expand manifests (CSV) and folders into video paths."""
-    from .video import find_videos
+    from .frontend.video import find_videos
 
     videos = []
     for item in inputs:
@@ -359,7 +364,7 @@ def _videos_from(inputs: list[str]) -> list:
 
 
 def _preprocess(args: argparse.Namespace) -> int:
-    from .cache import preprocess
+    from .clips.cache import preprocess
 
     settings = preprocess_settings(args, args.face_size or PRESETS[args.preset].face_size)
     videos = _videos_from(args.inputs)

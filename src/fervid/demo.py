@@ -13,10 +13,15 @@ import torch
 from torch import nn
 
 from .checkpoint import load_model, save_model
-from .clips import ALL_STREAMS, CLIP_LEN, CLIP_STREAMS, STREAM_CHANNELS
-from .models.fourstream import ABLATIONS, PRESETS, FourStreamNet, build_config, count_parameters
-from .train import RECIPES
-
+from .clips.windows import ALL_STREAMS, CLIP_LEN, CLIP_STREAMS, STREAM_CHANNELS
+from .models.fourstream import (
+    ABLATIONS,
+    PRESETS,
+    FourStreamNet,
+    build_config,
+    count_parameters,
+)
+from .training.recipes import RECIPES
 
 
 def random_inputs(model: FourStreamNet, batch: int, frames: int = CLIP_LEN, generator=None) -> dict[str, torch.Tensor]:
@@ -108,8 +113,8 @@ def check_demo_set(data: str | Path) -> None:
 def main_job(out: str | Path = "runs/demo", data: str | Path = "data/synth-demo", workers: int = 2,
              progress: bool | None = None) -> dict:
     """Generate (once) a synthetic set, preprocess it (cached), cross-validate, report."""
-    from .crossval import crossval
     from .datasets import generate_synthetic
+    from .training.crossval import crossval
 
     start = time.perf_counter()
     manifest = Path(data) / "manifest.csv"

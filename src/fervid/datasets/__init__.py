@@ -4,7 +4,14 @@
 
 from .enterface import EXPRESSION_CODES, enterface_manifest, enterface_report
 from .layouts import LAYOUTS, LayoutScan
-from .manifest import ManifestError, VideoEntry, natural_key, read_manifest, summarize, write_manifest
+from .manifest import (
+    ManifestError,
+    VideoEntry,
+    natural_key,
+    read_manifest,
+    summarize,
+    write_manifest,
+)
 from .splits import fold_split, read_split, subject_groups, write_split
 from .synthetic import SyntheticRanges, generate_synthetic, static_vs_temporal_check
 

@@ -62,8 +62,8 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from ..frontend.video import VIDEO_SUFFIXES, frame_files, is_frame_folder, natural_key
 from ..labels import EXPRESSIONS, expression_named
-from ..video import VIDEO_SUFFIXES, frame_files, is_frame_folder, natural_key
 from .manifest import VideoEntry, summarize
 
 

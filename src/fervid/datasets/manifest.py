@@ -17,8 +17,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..atomic import write_atomically
+from ..frontend.video import is_frame_folder, natural_key
 from ..labels import EXPRESSIONS
-from ..video import is_frame_folder, natural_key
 
 COLUMNS = ("path", "label", "subject")  # required, in this order; extra columns follow
 

@@ -1,6 +1,12 @@
 """The paper's networks: ConvLSTM cells and stacks, the narrow ResNet-50, the four-stream model."""
 
-from .convlstm import ConvLSTM, ConvLSTMCell, ConvLSTMConfig, ConvLSTMState, EnhancedConvLSTMCell
+from .convlstm import (
+    ConvLSTM,
+    ConvLSTMCell,
+    ConvLSTMConfig,
+    ConvLSTMState,
+    EnhancedConvLSTMCell,
+)
 from .fourstream import (
     ABLATIONS,
     ALL_STREAMS,

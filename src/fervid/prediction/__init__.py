@@ -13,7 +13,12 @@ Offline and streaming give the same predictions (tested), through the same clip 
 from .loading import Predictor, find_model, load_predictor
 from .offline import output_names, predict_arrays, predict_video, predict_videos
 from .results import MAX_LOST_SHARE, NO_FACE, ClipPrediction, VideoPrediction
-from .streaming import StreamingPredictor, intra_op_threads, stream_frames, streaming_threads
+from .streaming import (
+    StreamingPredictor,
+    intra_op_threads,
+    stream_frames,
+    streaming_threads,
+)
 from .writers import annotate_video, write_outputs
 
 __all__ = [

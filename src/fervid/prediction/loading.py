@@ -11,11 +11,11 @@ from pathlib import Path
 import torch
 
 from ..checkpoint import CheckpointError, config_from_dict, load_model
+from ..clips.arrays import PreprocessSettings
 from ..labels import EXPRESSIONS
 from ..models.convlstm import fuse_gate_arithmetic
 from ..models.fourstream import FourStreamNet
 from ..precision import autocast, resolve_precision
-from ..preprocess import PreprocessSettings
 
 
 @dataclass

@@ -12,10 +12,11 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from ..clipset import VideoClips
-from ..faces import BlazeFace
-from ..inference import predict_clips
-from ..preprocess import preprocessed_video, usable_cores
+from ..clips.arrays import preprocessed_video
+from ..clips.inputs import VideoClips
+from ..evaluation.inference import predict_clips
+from ..frontend.faces import BlazeFace
+from ..frontend.pipeline import usable_cores
 from ..progress import progress_bar
 from .loading import Predictor, load_predictor
 from .results import VideoPrediction, clip_prediction, has_face

@@ -23,11 +23,12 @@ from queue import Empty, Queue
 import numpy as np
 import torch
 
-from ..clips import CLIP_STREAMS, DYNAMIC_STREAMS, ClipWindow
-from ..clipset import dynamic_inputs, frame_inputs
-from ..faces import BlazeFace
+from ..clips.arrays import clip_dynamic_images
+from ..clips.inputs import dynamic_inputs, frame_inputs
+from ..clips.windows import CLIP_STREAMS, DYNAMIC_STREAMS, ClipWindow
+from ..frontend.faces import BlazeFace
+from ..frontend.pipeline import FramePipeline, FrameResult, usable_cores
 from ..models.convlstm import ConvLSTMState
-from ..preprocess import FramePipeline, FrameResult, clip_dynamic_images, usable_cores
 from .loading import Predictor
 from .results import ClipPrediction, clip_prediction, has_face
 

@@ -10,9 +10,9 @@ import cv2
 import numpy as np
 
 from ..atomic import write_atomically, write_json, write_rows
+from ..evaluation.report import plot_timeline
+from ..frontend.video import read_video
 from ..labels import EXPRESSIONS
-from ..report import plot_timeline
-from ..video import read_video
 from .results import NO_FACE, VideoPrediction
 
 

@@ -41,7 +41,16 @@ else is generated alongside.
 
 from .check import format_check, static_vs_temporal_check
 from .generate import check_synthetic_set, generate_synthetic
-from .render import PROTOTYPES, TIME_COURSE, Subject, SyntheticRanges, draw_subject, render_video, skin_colour, smoothstep
+from .render import (
+    PROTOTYPES,
+    TIME_COURSE,
+    Subject,
+    SyntheticRanges,
+    draw_subject,
+    render_video,
+    skin_colour,
+    smoothstep,
+)
 
 __all__ = [
     "PROTOTYPES",

@@ -11,13 +11,16 @@ import os
 import cv2
 import numpy as np
 
-from ...baselines import fit_softmax, log_prob, standardised, temporal_features
+from ...evaluation.baselines import (
+    fit_softmax,
+    log_prob,
+    standardised,
+    temporal_features,
+)
+from ...frontend.video import read_video
 from ...labels import EXPRESSIONS
-from ...video import read_video
 from ..manifest import VideoEntry, read_manifest
 from ..splits import subject_groups
-
-
 
 CHECK_SIZE = 32  # face crops for the check, px (the small preset's face size)
 

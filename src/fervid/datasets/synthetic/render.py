@@ -11,7 +11,6 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-
 SHIFT = 4  # fractional bits for OpenCV drawing: sub-pixel positions, so slow motion is smooth
 FIXED = float(1 << SHIFT)
 

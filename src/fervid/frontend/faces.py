@@ -1,7 +1,7 @@
 """Face detection and alignment per frame: square face crops that follow the face.
 
 Default detector: BlazeFace short-range (MediaPipe's model, Apache-2.0, shipped in
-``fervid/data`` with its checksum) run by OpenCV's DNN module, so detection needs
+``fervid/frontend/data`` with its checksum) run by OpenCV's DNN module, so detection needs
 nothing beyond OpenCV and numpy and downloads nothing. Chosen over MediaPipe Tasks
 (no bundled model since 1.2), OpenCV's Haar cascades (missing from OpenCV 5; 23
 frames/s; missed dark synthetic skin), MTCNN (facenet-pytorch pins torch < 2.3;

@@ -12,7 +12,7 @@ import numpy as np
 from scipy.stats import binomtest
 from sklearn.metrics import confusion_matrix, recall_score
 
-from .labels import EXPRESSIONS
+from ..labels import EXPRESSIONS
 
 N_CLASSES = len(EXPRESSIONS)
 

@@ -10,9 +10,9 @@ import torch
 from torch import nn
 from torch.utils.data import DataLoader, Dataset
 
-from .clipset import ClipSet, collate
+from ..clips.inputs import ClipSet, collate
+from ..precision import autocast, resolve_precision
 from .metrics import evaluate_predictions
-from .precision import autocast, resolve_precision
 
 
 def flush_denormals() -> None:

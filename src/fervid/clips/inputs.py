@@ -21,8 +21,15 @@ import numpy as np
 import torch
 from torch.utils.data import Dataset
 
-from .clips import ALL_STREAMS, CLIP_STREAMS, DYNAMIC_STREAMS, STORED_FLOAT, STREAM_ARRAYS, rgb_to_unit
-from .labels import EXPRESSIONS
+from ..labels import EXPRESSIONS
+from .windows import (
+    ALL_STREAMS,
+    CLIP_STREAMS,
+    DYNAMIC_STREAMS,
+    STORED_FLOAT,
+    STREAM_ARRAYS,
+    rgb_to_unit,
+)
 
 STREAMS = ALL_STREAMS
 

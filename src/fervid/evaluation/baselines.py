@@ -30,7 +30,7 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.linear_model import LogisticRegression
 from sklearn.preprocessing import StandardScaler
 
-from .labels import EXPRESSIONS
+from ..labels import EXPRESSIONS
 
 BASELINES_VERSION = 2  # bump when the floors' features or fitting change: saved floors are recomputed (2: scikit-learn, was Adam)
 FLOOR_SIZE = 32  # grey crops are resized to this (the small preset's face size)

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import numpy as np
 
-from .atomic import write_atomically
-from .labels import EXPRESSIONS
+from ..atomic import write_atomically
+from ..labels import EXPRESSIONS
 
 
 def _pyplot():
