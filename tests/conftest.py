@@ -1,11 +1,17 @@
 """Small videos the tests make themselves: cartoon faces BlazeFace finds, and none."""
 
+import dataclasses
 import shutil
 from pathlib import Path
 
 import cv2
 import numpy as np
 import pytest
+
+from fervid.clips.inputs import ClipSet
+from fervid.labels import EXPRESSIONS
+from fervid.models.fourstream import build_config
+from fervid.models.resnet import ResNetConfig
 
 SHARED = Path(__file__).resolve().parents[2] / "shared"
 FIXTURES = SHARED / "fixtures" / "enterface05_s1"
@@ -91,3 +97,51 @@ def needs_compiler():
     falls back to eager (tested on its own), and the tests of the compiled path are skipped."""
     found = shutil.which("c++") or shutil.which("g++") or shutil.which("clang++")
     return pytest.mark.skipif(not found, reason="no C++ compiler for torch.compile (Inductor) on this machine")
+
+
+# ---------------------------------------------------------------- tiny models and clip sets (training, inference)
+
+SIZE = 16  # face size of the tiny models and fake videos
+
+
+def tiny_model(ablation="e"):
+    config = build_config("small", ablation)
+    return dataclasses.replace(
+        config,
+        face_size=SIZE,
+        convlstm=dataclasses.replace(config.convlstm, hidden_channels=(8, 8, 8, 8)),
+        resnet=ResNetConfig(stage_blocks=(1, 1, 1, 1)),
+        fc_channels=(32, 16),
+        dropout=0.0,
+    )
+
+
+def fake_video(label: int, seed: int, frames: int = 24) -> dict:
+    """Arrays shaped like preprocess.py's; the label is a motion direction in the flow."""
+    rng = np.random.default_rng(seed)
+    angle = 2 * np.pi * label / len(EXPRESSIONS)
+    flow = rng.normal(0, 0.1, (frames, SIZE, SIZE, 2)).astype(np.float32)
+    flow[..., 0] += 0.5 * np.cos(angle)
+    flow[..., 1] += 0.5 * np.sin(angle)
+    starts = np.array([0, 8])
+    return {
+        "rgb": rng.integers(0, 256, (frames, SIZE, SIZE, 3), dtype=np.uint8),
+        "flow": flow.astype(np.float16),
+        "clip_starts": starts,
+        "rgb_dynamic": rng.normal(0, 0.1, (2, SIZE, SIZE, 3)).astype(np.float16),
+        "flow_dynamic": np.stack([flow[s : s + 16].mean(0) for s in starts]).astype(np.float16),
+    }
+
+
+def clip_set(n_per_class=2, seed=0, streams=None, corrupt=False):
+    videos = {}
+    entries = []
+    for label in range(len(EXPRESSIONS)):
+        for k in range(n_per_class):
+            key = f"v{label}_{k}"
+            videos[key] = fake_video(label, seed * 1000 + label * 10 + k)
+            if corrupt:
+                videos[key]["flow"][:] = np.nan
+            entries.append((key, EXPRESSIONS[label]))
+    kwargs = {"streams": streams} if streams else {}
+    return ClipSet(entries, videos.__getitem__, 16, **kwargs)

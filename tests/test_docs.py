@@ -362,6 +362,7 @@ def test_anchors_are_githubs():
     assert relative_links("[x](docs/a.md#b) [y](#c) [z](https://e.org)") == [(1, "docs/a.md", "b"), (1, "", "c")]
 
 
+@pytest.mark.slow
 @needs_fixtures()
 def test_the_new_users_path_runs(tmp_path, monkeypatch, capsys):
     """The README's path as a new user follows it: command 1 (``fervid demo``, shrunk here

@@ -11,66 +11,17 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
-from conftest import needs_compiler
+from conftest import clip_set, needs_compiler, tiny_model
 from safetensors.torch import load_file
 
 import fervid.training.train as train_module
 from fervid.checkpoint import load_model
-from fervid.clips.inputs import ClipSet
 from fervid.evaluation.inference import evaluate
-from fervid.labels import EXPRESSIONS
 from fervid.models.convlstm import ConvLSTMCell
 from fervid.models.fourstream import build_config
-from fervid.models.resnet import ResNetConfig
 from fervid.precision import resolve_precision
 from fervid.training.recipes import RECIPES, TrainConfig
 from fervid.training.train import TrainingDiverged, settings_fingerprint, train
-
-SIZE = 16
-
-
-def tiny_model(ablation="e"):
-    config = build_config("small", ablation)
-    return dataclasses.replace(
-        config,
-        face_size=SIZE,
-        convlstm=dataclasses.replace(config.convlstm, hidden_channels=(8, 8, 8, 8)),
-        resnet=ResNetConfig(stage_blocks=(1, 1, 1, 1)),
-        fc_channels=(32, 16),
-        dropout=0.0,
-    )
-
-
-def fake_video(label: int, seed: int, frames: int = 24) -> dict:
-    """Arrays shaped like preprocess.py's; the label is a motion direction in the flow."""
-    rng = np.random.default_rng(seed)
-    angle = 2 * np.pi * label / len(EXPRESSIONS)
-    flow = rng.normal(0, 0.1, (frames, SIZE, SIZE, 2)).astype(np.float32)
-    flow[..., 0] += 0.5 * np.cos(angle)
-    flow[..., 1] += 0.5 * np.sin(angle)
-    starts = np.array([0, 8])
-    return {
-        "rgb": rng.integers(0, 256, (frames, SIZE, SIZE, 3), dtype=np.uint8),
-        "flow": flow.astype(np.float16),
-        "clip_starts": starts,
-        "rgb_dynamic": rng.normal(0, 0.1, (2, SIZE, SIZE, 3)).astype(np.float16),
-        "flow_dynamic": np.stack([flow[s : s + 16].mean(0) for s in starts]).astype(np.float16),
-    }
-
-
-def clip_set(n_per_class=2, seed=0, streams=None, corrupt=False):
-    videos = {}
-    entries = []
-    for label in range(len(EXPRESSIONS)):
-        for k in range(n_per_class):
-            key = f"v{label}_{k}"
-            videos[key] = fake_video(label, seed * 1000 + label * 10 + k)
-            if corrupt:
-                videos[key]["flow"][:] = np.nan
-            entries.append((key, EXPRESSIONS[label]))
-    kwargs = {"streams": streams} if streams else {}
-    return ClipSet(entries, videos.__getitem__, 16, **kwargs)
-
 
 # The paper recipe (momentum SGD), shortened.
 CONFIG = dataclasses.replace(RECIPES["paper"], epochs=3, batch_size=4, lr=0.05, warmup_epochs=0.5, precision="float32")
@@ -79,6 +30,7 @@ CONFIG = dataclasses.replace(RECIPES["paper"], epochs=3, batch_size=4, lr=0.05, 
 MIRRORED = dataclasses.replace(CONFIG, mirror=0.5)
 
 
+@pytest.mark.slow
 def test_learns_and_writes_its_files(tmp_path):
     config = dataclasses.replace(CONFIG, epochs=8)  # lr 0.05: at 0.1, batches of 4 clips made (c) and (e) diverge here
     model, history = train(tiny_model("c"), config, clip_set(), tmp_path, val_clips=clip_set(seed=1), progress=False)
@@ -96,6 +48,7 @@ def test_learns_and_writes_its_files(tmp_path):
     assert "val_video_acc" in (tmp_path / "metrics.csv").read_text()
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("optimizer,lr,stream_loss", [("sgd", 0.05, 0.0), ("adamw", 1e-3, 0.0), ("adamw", 1e-3, 1.0)])
 def test_resume_after_a_kill_gives_the_same_weights(tmp_path, monkeypatch, optimizer, lr, stream_loss):
     config = dataclasses.replace(MIRRORED, optimizer=optimizer, lr=lr, stream_loss=stream_loss)
@@ -124,6 +77,7 @@ def test_resume_after_a_kill_gives_the_same_weights(tmp_path, monkeypatch, optim
         torch.testing.assert_close(a, b, rtol=0, atol=0, msg=name)
 
 
+@pytest.mark.slow
 def test_stream_probes_measure_each_stream_without_changing_training(tmp_path):
     plain, _ = train(tiny_model("e"), CONFIG, clip_set(), tmp_path / "plain", progress=False)
     probed, history = train(tiny_model("e"), dataclasses.replace(CONFIG, stream_probes=True), clip_set(), tmp_path / "probed",
@@ -137,6 +91,7 @@ def test_stream_probes_measure_each_stream_without_changing_training(tmp_path):
     assert saved.keys() == load_file(str(tmp_path / "plain" / "model.safetensors")).keys()  # the heads are not saved
 
 
+@pytest.mark.slow
 def test_stream_loss_trains_each_stream_to_classify_alone(tmp_path):
     config = dataclasses.replace(CONFIG, epochs=4)
     _, probed = train(tiny_model("c"), dataclasses.replace(config, stream_probes=True), clip_set(), tmp_path / "probed", progress=False)
@@ -159,6 +114,7 @@ def test_resume_with_other_settings_is_refused(tmp_path):
         train(tiny_model("c"), dataclasses.replace(one_epoch, lr=0.5), clip_set(), tmp_path, progress=False)
 
 
+@pytest.mark.slow
 @needs_compiler()
 def test_fused_gates_train_and_read_unfused_runs(tmp_path):
     """--fuse-gates: the fused model trains and is saved in the standard layout; a run made
@@ -221,9 +177,10 @@ def test_lr_schedule_warms_up_then_decays_to_zero():
 DDP_SCRIPT = textwrap.dedent(
     """
     import dataclasses, json, sys
-    sys.path.insert(0, {tests!r})
+    sys.path[:0] = {tests!r}
     import torch
-    from test_train import MIRRORED, clip_set, tiny_model
+    from conftest import clip_set, tiny_model
+    from test_train import MIRRORED
     from fervid.training.train import train
     torch.set_num_threads(1)
     # with probes (which leave training unchanged), so that DDP wraps the network with its stream heads
@@ -242,7 +199,7 @@ def _torchrun(tmp_path, procs: int, fuse_gates: bool = False) -> tuple[list[floa
     """The DDP script under torchrun with ``procs`` processes -> (training losses, run folder)."""
     out = tmp_path / f"p{procs}{'-fused' if fuse_gates else ''}"
     script = tmp_path / f"{out.name}.py"
-    script.write_text(DDP_SCRIPT.format(tests=str(Path(__file__).parent), out=str(out), fuse_gates=fuse_gates))
+    script.write_text(DDP_SCRIPT.format(tests=[str(Path(__file__).parent), str(Path(__file__).parents[1])], out=str(out), fuse_gates=fuse_gates))
     port = 29500 + 3 * (os.getpid() % 1000) + procs + fuse_gates
     cmd = [sys.executable, "-m", "torch.distributed.run", "--nproc_per_node", str(procs), "--master_port", str(port), str(script)]
     done = subprocess.run(cmd, capture_output=True, text=True, timeout=600, env={**os.environ, "OMP_NUM_THREADS": "1"})
@@ -264,12 +221,14 @@ def _assert_same_training(run, reference) -> None:
         torch.testing.assert_close(a, b, rtol=1e-3, atol=1e-5, msg=name)
 
 
+@pytest.mark.slow
 def test_two_process_ddp_on_cpu_matches_one_process(tmp_path, one_process_run):
     """torchrun, gloo backend, 2 processes: each global batch of 4 split 2 + 2 (with
     mirroring: each rank mirrors the clips of its share that one process would)."""
     _assert_same_training(_torchrun(tmp_path, 2), one_process_run)
 
 
+@pytest.mark.slow
 @needs_compiler()
 def test_two_process_ddp_with_fused_gates_matches_one_process(tmp_path, one_process_run):
     """The same with --fuse-gates in both processes (each compiles its own graphs; DDP's

@@ -2,7 +2,7 @@
 
 import numpy as np
 import torch
-from test_train import clip_set, tiny_model
+from conftest import clip_set, tiny_model
 
 from fervid.evaluation.inference import evaluate, predict_clips
 from fervid.models.fourstream import FourStreamNet

@@ -5,6 +5,7 @@ import os
 from pathlib import Path
 
 import pytest
+from conftest import FIXTURES  # noqa: E402
 
 from fervid.datasets import (
     EXPRESSION_CODES,
@@ -14,8 +15,6 @@ from fervid.datasets import (
     write_manifest,
 )
 from fervid.labels import EXPRESSIONS
-
-FIXTURES = Path(__file__).parents[2] / "shared" / "fixtures" / "enterface05_s1"
 
 
 def _touch(root: Path, rel: str, data: bytes = b"avi") -> Path:

@@ -230,6 +230,7 @@ def test_overfits_a_few_clips(ablation):
     assert torch.equal(predicted, labels), f"after {step + 1} steps: loss {loss.item():.3f}, predicted {predicted}"
 
 
+@pytest.mark.slow
 def test_an_enhanced_convlstm_stream_learns_motion_that_transfers_to_new_subjects():
     """The regression test of issue 16: one RGB Enhanced ConvLSTM stream (4 layers, kernels
     5, 5, 3, 3) and the head learn a purely temporal two-class task (a feature moves up or

@@ -101,7 +101,7 @@ def test_unknown_configuration_is_refused(manifest, tmp_path):
 
 TORCHRUN_SCRIPT = """
 import json, os, sys
-sys.path.insert(0, {tests!r})
+sys.path[:0] = {tests!r}
 import torch
 import fervid.training.crossval as cv
 from test_crossval import TINY
@@ -118,11 +118,12 @@ json.dump(summary["table"]["c"]["videos"], open({out!r} + "/videos" + os.environ
 """
 
 
+@pytest.mark.slow
 def test_torchrun_crossval_preprocesses_on_rank_0_only(manifest, tmp_path):
     """Two processes must not preprocess the same videos into the same cache at once."""
     script = tmp_path / "run.py"
     out, calls = tmp_path / "run", str(tmp_path / "calls")
-    script.write_text(TORCHRUN_SCRIPT.format(tests=str(Path(__file__).parent), calls=calls, manifest=str(manifest),
+    script.write_text(TORCHRUN_SCRIPT.format(tests=[str(Path(__file__).parent), str(Path(__file__).parents[1])], calls=calls, manifest=str(manifest),
                                              out=str(out), cache=str(tmp_path / "cache")))
     cmd = [sys.executable, "-m", "torch.distributed.run", "--nproc_per_node", "2",
            "--master_port", str(31500 + os.getpid() % 1000), str(script)]

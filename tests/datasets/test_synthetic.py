@@ -33,6 +33,7 @@ def _sha(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
+@pytest.mark.slow
 def test_manifest_lists_every_video_with_its_label_and_subject(synth):
     entries = read_manifest(synth)
     assert len(entries) == 9 * 6 * 2
@@ -44,6 +45,7 @@ def test_manifest_lists_every_video_with_its_label_and_subject(synth):
         (str(e.path), e.label, e.subject) for e in entries)
 
 
+@pytest.mark.slow
 def test_videos_decode_longer_than_a_clip_starting_neutral(synth):
     entries = read_manifest(synth)
     people = {p["sid"]: p for p in json.loads((synth.parent / "synthetic.json").read_text())["people"]}
@@ -65,6 +67,7 @@ def test_videos_decode_longer_than_a_clip_starting_neutral(synth):
     assert len(sizes) > 1 and len(rates) > 1  # cameras differ between subjects
 
 
+@pytest.mark.slow
 def test_same_seed_gives_identical_files_and_another_seed_does_not(synth, tmp_path):
     # Each video has its own generator keyed by (seed, subject, take, label): a one-subject
     # set reproduces subject 1's first take of the larger set byte for byte.
@@ -88,6 +91,7 @@ def test_look_alike_pairs_share_their_apex_and_differ_in_time_course():
     assert TIME_COURSE["disgust"] == TIME_COURSE["anger"][::-1] != TIME_COURSE["anger"]
 
 
+@pytest.mark.slow
 def test_one_frame_gives_less_away_than_the_motion(synth):
     check = json.loads((synth.parent / "check.json").read_text())
     assert check["videos"] == 108 and check["folds"] == 3
@@ -96,6 +100,7 @@ def test_one_frame_gives_less_away_than_the_motion(synth):
     assert check["temporal_video"] > check["static_video"]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("tone", [0.0, 1.0], ids=["lightest", "darkest"])
 def test_default_detector_finds_the_faces(tmp_path, tone):
     """BlazeFace, the default detector, on the lightest and the darkest skin at the

@@ -431,6 +431,7 @@ def test_fused_streaming_does_not_wait_for_the_compiler(model_dir, monkeypatch):
         np.testing.assert_allclose(a.probs, c.probs, atol=1e-6)
 
 
+@pytest.mark.slow
 @needs_compiler()
 @pytest.mark.parametrize("precision", ["float32", "bfloat16"])
 def test_fused_streaming_with_the_real_compiler_agrees(model_dir, precision, monkeypatch):
