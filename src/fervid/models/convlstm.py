@@ -46,31 +46,13 @@ class ConvLSTMConfig:
     cell: str = "enhanced"  # "enhanced" (eq. 2) or "conventional" (eq. 1)
     hidden_channels: tuple[int, ...] = (16, 16, 16, 16)  # open: the paper gives no widths
     kernel_sizes: tuple[int, ...] = (5, 5, 3, 3)  # paper, section 3.1: layers 1-2 5×5, 3-4 3×3
-    # open: W_c∘c as learned per-position weights (Shi et al. 2015; they fix H×W),
-    # per-channel weights, or no peepholes.
-    peephole: str = "position"
-    # The paper prints c_{t-1} in the output gate; Shi et al. use c_t ("current").
-    output_gate_cell: str = "previous"
+    # Each open choice below in one line; its measurements: docs/method.md, the section named.
+    peephole: str = "position"  # open: W_c∘c per position (Shi et al. 2015), "channel" or "none" ("Peepholes")
+    output_gate_cell: str = "previous"  # paper: o reads c_{t-1}; "current": Shi et al.'s c_t, experiment only ("Output gate")
     norm_groups: int = 4  # open: GroupNorm groups in eq. 2
-    # open: GroupNorm's epsilon in eq. 2. Not PyTorch's 1e-5: a layer whose input is all
-    # zeros gives an all-zero group at t = 0 (h and c start at 0, so only the gate biases
-    # remain), whose gradient GroupNorm multiplies by ~1/sqrt(eps), layer after layer. Such
-    # frames are common: the flow of a video's first frame, and, since issue 16, the first
-    # frame of every RGB clip (it reads frames minus the clip's first). Measured at
-    # initialisation (`python benchmarks/diagnose_streams.py zero-frame`: a 4-layer stack,
-    # unit-scale input, 6 seeds), the gradient norm with the first frame zeroed over that
-    # with it kept: 1e-5 gives 1e7; 1e-2 12-54x; 1e-1 0.9-1.3x (dropping the first frame
-    # instead: 0.8x). From t = 2 on, h_{t-2} alone has unit variance, so 1e-1 changes the
-    # normalisation of ordinary inputs by under 5% (1/sqrt(1.1)).
-    norm_eps: float = 0.1
-    forget_bias: float = 1.0  # usual LSTM practice; the paper does not say
-    # open: initialisation of W_xs in eq. 2. "lecun": normal with std 1/sqrt(fan_in), as the
-    # gate convolutions, so a unit-variance input gives a unit-variance W_xs*x_t, level with
-    # h_{t-2} (unit variance after the GroupNorm). "pytorch": nn.Conv2d's default (a third of
-    # that variance), fervid before issue 16, under which the first layer's fresh input was
-    # 1-10% of the variance of h_{t-2} in the normalised sum and h_T mostly echoed the clip's
-    # first frames (docs/stream-learning).
-    skip_init: str = "lecun"
+    norm_eps: float = 0.1  # open: GroupNorm's epsilon in eq. 2, not PyTorch's 1e-5 ("GroupNorm epsilon")
+    forget_bias: float = 1.0  # open: usual LSTM practice ("Initialisation")
+    skip_init: str = "lecun"  # open: W_xs init; "pytorch": nn.Conv2d's, before issue 16, experiment only ("What the ConvLSTM streams read")
 
     def __post_init__(self) -> None:
         if self.cell not in CELL_TYPES:

@@ -33,62 +33,21 @@ CLIP_POOLS = ("max", "average")  # FourStreamConfig.clip_pool
 
 @dataclass(frozen=True)
 class FourStreamConfig:
+    """The four-stream network. Where the paper is open, the field's comment says so and
+    names its section of docs/method.md ("What the paper leaves open")."""
+
     streams: tuple[str, ...] = ALL_STREAMS  # configuration (e), the full method
     face_size: int = 112  # open: OpenFace 2.0's aligned faces are 112×112
     convlstm: ConvLSTMConfig = field(default_factory=lambda: ConvLSTMConfig(hidden_channels=(32, 32, 32, 32)))
     resnet: ResNetConfig = field(default_factory=ResNetConfig)
     fc_channels: tuple[int, ...] = (512, 128)  # open: widths of the first two of the three FC layers
     dropout: float = 0.5  # open: before the second and third FC layers
-    # open (initialisation): the GroupNorm scale γ of each Enhanced ConvLSTM stream's top
-    # layer starts at this value instead of 1, so that in the sum every stream starts at
-    # about the same scale: measured at initialisation on the tuning set
-    # (docs/stream-learning), the max-pooled h_T varies between clips with std 0.78 at γ = 1
-    # and 0.20 at 0.25, the tanh'd ResNet features with 0.17-0.20. Before issue 16 this
-    # was 0.1, chosen when the ConvLSTM streams learned nothing and their random features
-    # drowned the ResNet half; once they learned, 0.1 left them a quarter of the ResNet
-    # streams' scale, and in (e) the head leaned on the RGB dynamic image (a stream that
-    # memorises subjects): (e) 31.9% held-out video accuracy against (c)'s 40.3%. With 0.25
-    # the head reads the ConvLSTM streams as much as the RGB dynamic image; held-out
-    # accuracy did not move ((c) 37.5% at 8 epochs with 0.1 and with 0.25; docs/stream-learning,
-    # sections 7-8). The same idea as zero-initialising
-    # the last BatchNorm of a residual branch (Goyal et al. 2017), short of zero.
-    clip_stream_scale: float = 0.25
-    # open (input normalisation; the paper says nothing): what the RGB ConvLSTM stream reads.
-    # "first": each frame minus the clip's first frame, so the subject's static appearance
-    # cancels and the stream sees only what changed (as the dynamic images' rank-pooling
-    # weights, which sum to zero, do for the ResNet streams); it needs nothing from the
-    # future, so streaming computes it as it goes. "none": the frames as they are (fervid
-    # before issue 16). Measured in docs/stream-learning: appearance varies ~5x more
-    # between clips than anything changes within one (std 0.51 vs 0.09 on the synthetic
-    # tuning set, 0.28 vs 0.055 on real eNTERFACE'05 clips), and with "none" 96-98% of the
-    # RGB stream's pooled output variance lay between subjects at initialisation.
-    rgb_clip_reference: str = "first"
-    # open (input scale): the ConvLSTM streams read their input times this gain. Frame
-    # differences and flow (in units of 5% of the face per frame) both have a std of ~0.15
-    # (synthetic tuning set; docs/stream-learning), so at gain 1 the first layer's W_xs*x_t
-    # was 1-10% of the variance of h_{t-2} inside the GroupNorm of eq. 2 and the stream
-    # hardly saw its input after the first frames; 6 brings it to unit scale. Without it
-    # (and the LeCun W_xs), one stream memorised a purely temporal toy task (58% on new
-    # subjects); with it, 99%.
-    clip_input_gain: float = 6.0
-    # open (readout): how h_T (H×W) is pooled to S×S to be summed with the ResNet streams.
-    # "max": the largest value in each block. "average": the block's mean (fervid before
-    # issue 16). The Enhanced cell's h_T is close to a linear function of the frame
-    # changes (W_xs*x_t and h_{t-2} outweigh o∘tanh(c) ten to one at initialisation), and
-    # an expression's changes are signed (a brow rises: darker above, lighter below), so
-    # block means cancel them: a linear classifier on the last-minus-first frame reaches
-    # 21% held-out video accuracy average-pooled to 4×4, 33% max-pooled (its + and -
-    # parts) and 40% from the pooled |change| (tuning set, fold 0; chance 16.7%).
-    clip_pool: str = "max"
-    # not in the paper (a training regulariser, like dropout; 0 is the paper's network):
-    # in training, each stream's feature map is dropped for each clip with this
-    # probability (a clip keeps at least one stream) and the kept ones scaled by 1/(1-p),
-    # so the head cannot lean on one stream alone (in (e) it leaned on the RGB dynamic
-    # image, which memorises training subjects). Measured (docs/stream-learning, section
-    # 9): p = 0.5 gave (e) 29.2% held-out video accuracy against 30.6% without, fitting
-    # 38% of the training clips against 87%; hence 0. Evaluation and streaming read every
-    # stream, as the paper's network does.
-    stream_dropout: float = 0.0
+    # Each open choice below in one line; its measurements: docs/method.md, the section named.
+    clip_stream_scale: float = 0.25  # open: start of the Enhanced streams' top GroupNorm γ ("Stream scale at initialisation")
+    rgb_clip_reference: str = "first"  # open: RGB stream reads frame - first frame; "none": as is ("What the ConvLSTM streams read")
+    clip_input_gain: float = 6.0  # open: ConvLSTM streams read input × this ("What the ConvLSTM streams read")
+    clip_pool: str = "max"  # open: h_T pooled H×W -> S×S by block max; "average": block mean ("Fusion")
+    stream_dropout: float = 0.0  # experiment only, measured worse: drop a stream's features per clip ("Experiment-only switches")
     num_classes: int = len(EXPRESSIONS)
 
     def __post_init__(self) -> None:
