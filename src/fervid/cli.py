@@ -323,9 +323,9 @@ def _dataset(args: argparse.Namespace) -> int:
     from . import datasets
 
     if args.dataset_command == "enterface":
-        entries, skipped = datasets.enterface_manifest(args.root)
-        datasets.write_manifest(entries, args.out)
-        print(datasets.enterface_report(entries, skipped))
+        scan = datasets.enterface_manifest(args.root)
+        datasets.write_manifest(scan.entries, args.out)
+        print(datasets.enterface_report(scan))
         print(f"wrote {args.out}")
     elif args.dataset_command == "synth":
         manifest = datasets.generate_synthetic(

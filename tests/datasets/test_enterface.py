@@ -66,7 +66,9 @@ def tree(tmp_path):
 
 
 def test_reads_every_usable_video_with_subject_label_sentence(tree):
-    entries, skipped = enterface_manifest(tree)
+    scan = enterface_manifest(tree)
+    assert scan.layout == "eNTERFACE'05"
+    entries = scan.entries
     by_subject = {}
     for e in entries:
         by_subject.setdefault(e.subject, []).append(e)
@@ -84,7 +86,8 @@ def test_reads_every_usable_video_with_subject_label_sentence(tree):
 
 
 def test_misfiled_sentence_is_kept_with_a_note_unless_the_proper_copy_exists(tree):
-    entries, skipped = enterface_manifest(tree)
+    scan = enterface_manifest(tree)
+    entries, skipped = scan.entries, scan.skipped
     (s7,) = [e for e in entries if e.subject == "s7"]
     assert s7.label == "sadness" and s7.extra["sentence"] == "3"
     assert "folder says sentence 2" in s7.extra["note"]
@@ -95,7 +98,8 @@ def test_misfiled_sentence_is_kept_with_a_note_unless_the_proper_copy_exists(tre
 
 
 def test_skipped_files_come_back_with_their_reasons(tree):
-    entries, skipped = enterface_manifest(tree)
+    scan = enterface_manifest(tree)
+    entries, skipped = scan.entries, scan.skipped
     reasons = {p.relative_to(tree).as_posix(): why for p, why in skipped}
     expected = {
         "Thumbs.db": "system file",
@@ -123,8 +127,9 @@ def test_skipped_files_come_back_with_their_reasons(tree):
 
 
 def test_report_names_absent_subjects_short_subjects_and_skips(tree):
-    entries, skipped = enterface_manifest(tree)
-    text = enterface_report(entries, skipped)
+    scan = enterface_manifest(tree)
+    entries, skipped = scan.entries, scan.skipped
+    text = enterface_report(scan)
     assert text.splitlines()[0] == f"{len(entries)} videos of 6 subjects; {len(skipped)} skipped"
     assert "subject numbers absent: 5, 6, 8, 9" in text
     assert "s1 (29)" in text and "s7 (1)" in text and "s2 (30)" not in text
@@ -132,7 +137,8 @@ def test_report_names_absent_subjects_short_subjects_and_skips(tree):
 
 
 def test_manifest_of_the_tree_round_trips(tree, tmp_path):
-    entries, _ = enterface_manifest(tree)
+    scan = enterface_manifest(tree)
+    entries, _ = scan.entries, scan.skipped
     back = read_manifest(write_manifest(entries, tmp_path / "enterface.csv"))
     assert [(e.path, e.label, e.subject, e.extra["sentence"]) for e in back] == [
         (e.path, e.label, e.subject, e.extra["sentence"]) for e in entries]
@@ -148,7 +154,8 @@ needs_fixtures = pytest.mark.skipif(not FIXTURES.is_dir(), reason=f"real eNTERFA
 
 @needs_fixtures
 def test_real_fixture_clips_flat_folder():
-    entries, skipped = enterface_manifest(FIXTURES)
+    scan = enterface_manifest(FIXTURES)
+    entries, skipped = scan.entries, scan.skipped
     assert [(e.path.name, e.label, e.subject, e.extra["sentence"]) for e in entries] == [
         ("s1_an_1.avi", "anger", "s1", "1"), ("s1_an_2.avi", "anger", "s1", "2"),
         ("s1_di_1.avi", "disgust", "s1", "1"), ("s1_di_2.avi", "disgust", "s1", "2"),
@@ -167,7 +174,8 @@ def test_real_fixture_clips_in_the_distributed_layout_decode(tmp_path):
         link = root / "subject 1" / label / f"sentence {clip.stem.split('_')[2]}" / clip.name
         link.parent.mkdir(parents=True)
         link.symlink_to(clip)
-    entries, skipped = enterface_manifest(root)
+    scan = enterface_manifest(root)
+    entries, skipped = scan.entries, scan.skipped
     assert skipped == [] and len(entries) == 6
     frames = {}
     for e in entries:

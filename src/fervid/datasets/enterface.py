@@ -39,7 +39,7 @@ from collections import Counter
 from pathlib import Path
 
 from ..labels import expression_named
-from .manifest import VideoEntry, natural_key
+from .manifest import LayoutScan, VideoEntry, natural_key
 
 EXPRESSION_CODES = {"anger": "an", "disgust": "di", "fear": "fe", "happiness": "ha", "sadness": "sa", "surprise": "su"}
 VIDEOS_PER_SUBJECT = 30  # 6 expressions x 5 sentences, as recorded
@@ -94,8 +94,8 @@ def _read_file(rel: Path) -> tuple[dict[str, str] | None, str]:
             "take": str(int(take)) if take else "1", "note": note}, ""
 
 
-def enterface_manifest(root: str | os.PathLike) -> tuple[list[VideoEntry], list[tuple[Path, str]]]:
-    """Walk an unpacked eNTERFACE'05 folder. Returns (entries, skipped): one entry per
+def enterface_manifest(root: str | os.PathLike) -> LayoutScan:
+    """Walk an unpacked eNTERFACE'05 folder. Returns a ``LayoutScan``, as every layout reader: one entry per
     usable video (subject "s<N>" from the ``subject N`` folder or the file name; extra
     columns ``sentence``, ``take``, and ``note`` where something was odd) in natural path
     order, and (path, reason) for everything left out."""
@@ -150,14 +150,14 @@ def enterface_manifest(root: str | os.PathLike) -> tuple[list[VideoEntry], list[
         if info["note"]:
             extra["note"] = info["note"]
         entries.append(VideoEntry(path, label, subject, extra))
-    entries.sort(key=lambda e: natural_key(str(e.path)))
-    return entries, skipped
+    return LayoutScan("eNTERFACE'05", entries, skipped).sort()
 
 
-def enterface_report(entries: list[VideoEntry], skipped: list[tuple[Path, str]]) -> str:
+def enterface_report(scan: LayoutScan) -> str:
     """What a user wants to read after ``enterface_manifest``: the count, subject numbers
     absent from the sequence, subjects without the full 30 videos, and every skipped
     file with its reason."""
+    entries, skipped = scan.entries, scan.skipped
     subjects = sorted({e.subject for e in entries}, key=natural_key)
     lines = [f"{len(entries)} videos of {len(subjects)} subjects; {len(skipped)} skipped"]
     numbers = sorted(int(s[1:]) for s in subjects if s[1:].isdigit())

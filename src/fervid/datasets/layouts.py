@@ -58,44 +58,11 @@ from __future__ import annotations
 import csv
 import os
 import re
-from collections import defaultdict
-from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..frontend.video import VIDEO_SUFFIXES, frame_files, is_frame_folder, natural_key
 from ..labels import EXPRESSIONS, expression_named
-from .manifest import VideoEntry, summarize
-
-
-@dataclass
-class LayoutScan:
-    """What a layout reader found: entries, (path, reason) for what it left out, and
-    facts about the set a user must know (a missing class, no subject ids)."""
-
-    layout: str
-    entries: list[VideoEntry] = field(default_factory=list)
-    skipped: list[tuple[Path, str]] = field(default_factory=list)
-    notes: list[str] = field(default_factory=list)
-
-    def skip(self, path: Path, reason: str) -> None:
-        self.skipped.append((path, reason))
-
-    def report(self, examples: int = 3) -> str:
-        """Videos per class and subject, the notes, and the skipped files counted by
-        reason with a few examples of each."""
-        lines = [f"{self.layout}: {len(self.entries)} videos kept, {len(self.skipped)} skipped", summarize(self.entries)]
-        lines += [f"note: {n}" for n in self.notes]
-        by_reason: dict[str, list[Path]] = defaultdict(list)
-        for path, reason in self.skipped:
-            by_reason[reason].append(path)
-        for reason, paths in sorted(by_reason.items(), key=lambda kv: -len(kv[1])):
-            shown = ", ".join(str(p) for p in paths[:examples]) + (", ..." if len(paths) > examples else "")
-            lines.append(f"skipped {len(paths)}: {reason} ({shown})")
-        return "\n".join(lines)
-
-    def sort(self) -> "LayoutScan":
-        self.entries.sort(key=lambda e: natural_key(str(e.path)))
-        return self
+from .manifest import LayoutScan, VideoEntry, summarize  # noqa: F401 - LayoutScan: also offered here
 
 
 def _files(root: Path, suffixes: tuple[str, ...]) -> list[Path]:

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import csv
 import os
-from collections import Counter
+from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -146,3 +146,34 @@ def summarize(entries: list[VideoEntry]) -> str:
     totals = [sum(counts[(s, x)] for s in subjects) for x in EXPRESSIONS]
     lines.append("total".ljust(w) + "".join(str(c).rjust(cw) for c in totals) + str(sum(totals)).rjust(cw))
     return "\n".join(lines)
+
+
+@dataclass
+class LayoutScan:
+    """What a layout reader found: entries, (path, reason) for what it left out, and
+    facts about the set a user must know (a missing class, no subject ids)."""
+
+    layout: str
+    entries: list[VideoEntry] = field(default_factory=list)
+    skipped: list[tuple[Path, str]] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+    def skip(self, path: Path, reason: str) -> None:
+        self.skipped.append((path, reason))
+
+    def report(self, examples: int = 3) -> str:
+        """Videos per class and subject, the notes, and the skipped files counted by
+        reason with a few examples of each."""
+        lines = [f"{self.layout}: {len(self.entries)} videos kept, {len(self.skipped)} skipped", summarize(self.entries)]
+        lines += [f"note: {n}" for n in self.notes]
+        by_reason: dict[str, list[Path]] = defaultdict(list)
+        for path, reason in self.skipped:
+            by_reason[reason].append(path)
+        for reason, paths in sorted(by_reason.items(), key=lambda kv: -len(kv[1])):
+            shown = ", ".join(str(p) for p in paths[:examples]) + (", ..." if len(paths) > examples else "")
+            lines.append(f"skipped {len(paths)}: {reason} ({shown})")
+        return "\n".join(lines)
+
+    def sort(self) -> "LayoutScan":
+        self.entries.sort(key=lambda e: natural_key(str(e.path)))
+        return self
