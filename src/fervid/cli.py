@@ -220,7 +220,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--annotate", action="store_true", help="also write an annotated copy of each video")
     _add_prediction_fuse_arg(p)
     _add_frame_rate_arg(p)
-    p.add_argument("--device", default="cpu")
+    p.add_argument("--device", default="auto", help="auto (default): CUDA if present, else the CPU")
     _add_precision_arg(p)
     _add_progress_args(p)
 
@@ -229,7 +229,7 @@ def build_parser() -> argparse.ArgumentParser:
     source.add_argument("video", nargs="?", help="a video file or a frame folder")
     source.add_argument("--camera", type=int, help="camera index")
     p.add_argument("--model", required=True)
-    p.add_argument("--device", default="cpu")
+    p.add_argument("--device", default="auto", help="auto (default): CUDA if present, else the CPU")
     _add_frame_rate_arg(p)
     p.add_argument("--frames-per-step", type=int, default=8,
                    help="the ConvLSTM streams step this many frames at a time (a divisor of 8); the same "
@@ -266,14 +266,15 @@ def _run(args: argparse.Namespace) -> int:
         return _preprocess(args)
     elif args.command == "predict":
         from .frontend.video import find_videos
-        from .precision import describe
+        from .precision import describe, resolve_device
         from .prediction import output_names, predict_videos
 
-        print(f"predicting on {args.device} in {describe(args.precision, args.device)}", file=sys.stderr)
+        device = resolve_device(args.device)
+        print(f"predicting on {device} in {describe(args.precision, device)}", file=sys.stderr)
         videos = find_videos(args.videos)
         names = output_names(videos)
         results, failed = predict_videos(videos, args.model, args.out, annotate=args.annotate,
-                                         progress=_progress(args), device=args.device, precision=args.precision,
+                                         progress=_progress(args), device=str(device), precision=args.precision,
                                          frame_folder_fps=args.frame_rate, names=names, fuse_gates=args.fuse_gates)
         name_of = dict(zip(map(str, videos), names))
         for r in results:
@@ -285,7 +286,7 @@ def _run(args: argparse.Namespace) -> int:
         import json
 
         from .frontend.video import open_camera, read_video
-        from .precision import describe
+        from .precision import describe, resolve_device
         from .prediction import (
             intra_op_threads,
             load_predictor,
@@ -293,8 +294,9 @@ def _run(args: argparse.Namespace) -> int:
             streaming_threads,
         )
 
-        print(f"streaming on {args.device} in {describe(args.precision, args.device)}", file=sys.stderr)
-        predictor = load_predictor(args.model, args.device, args.precision, args.fuse_gates)
+        device = resolve_device(args.device)
+        print(f"streaming on {device} in {describe(args.precision, device)}", file=sys.stderr)
+        predictor = load_predictor(args.model, str(device), args.precision, args.fuse_gates)
         info, frames = open_camera(args.camera) if args.camera is not None else read_video(args.video, args.frame_rate)
         with intra_op_threads(streaming_threads(predictor)):  # the clip streams step in threads of their own
             for clip in stream_frames(predictor, frames, info.fps, frames_per_step=args.frames_per_step):

@@ -66,3 +66,10 @@ def autocast(device: torch.device | str, precision: str):
     if precision == "bfloat16":
         return torch.autocast(torch.device(device).type, dtype=torch.bfloat16)
     return nullcontext()
+
+
+def resolve_device(name: str) -> torch.device:
+    """A device name, or "auto": CUDA if present, else the CPU (training and prediction alike)."""
+    if name == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    return torch.device(name)

@@ -15,7 +15,7 @@ from ..clips.arrays import PreprocessSettings
 from ..labels import EXPRESSIONS
 from ..models.convlstm import fuse_gate_arithmetic
 from ..models.fourstream import FourStreamNet
-from ..precision import autocast, resolve_precision
+from ..precision import autocast, resolve_device, resolve_precision
 
 
 @dataclass
@@ -54,7 +54,7 @@ def find_model(path: str | os.PathLike) -> Path:
     raise CheckpointError(f"{path}: no fervid model (expected model.json + model.safetensors, or a folder holding them)")
 
 
-def load_predictor(path: str | os.PathLike, device: str = "cpu", precision: str = "auto",
+def load_predictor(path: str | os.PathLike, device: str = "auto", precision: str = "auto",
                    fuse_gates: bool = False) -> Predictor:
     """Load a model and the preprocessing settings it was trained with; refuse a model
     whose labels, classes or face size do not fit fervid's pipeline, saying why.
@@ -63,7 +63,7 @@ def load_predictor(path: str | os.PathLike, device: str = "cpu", precision: str 
     background thread while that step runs eagerly (``fuse_gate_arithmetic(wait=False)``):
     the same predictions to float rounding, faster once compiled, never waiting for it."""
     base = find_model(path)
-    model, extra = load_model(base, map_location=device)
+    model, extra = load_model(base, map_location=resolve_device(device))
     where = f"{base}.json"
     if "preprocess" not in extra:
         raise CheckpointError(f"{where}: no preprocessing settings stored (not a model trained by fervid train/crossval)")

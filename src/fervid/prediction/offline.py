@@ -79,7 +79,7 @@ def output_names(videos: Sequence[str | os.PathLike]) -> list[str]:
 
 
 def predict_videos(videos: Iterable[str | os.PathLike], model, out_dir, annotate: bool = False, progress: bool | None = None,
-                   device: str = "cpu", precision: str = "auto",
+                   device: str = "auto", precision: str = "auto",
                    frame_folder_fps: float | None = None,
                    names: Sequence[str] | None = None, fuse_gates: bool = False) -> tuple[list[VideoPrediction], dict[str, str]]:
     """Several videos (files or frame folders); a bad one is reported (path -> reason) and

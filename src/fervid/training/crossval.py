@@ -57,10 +57,10 @@ from ..evaluation.metrics import bootstrap_interval, mcnemar, video_probabilitie
 from ..evaluation.report import plot_confusions, plot_curves
 from ..labels import EXPRESSIONS
 from ..models.fourstream import ABLATIONS, PRESETS, FourStreamConfig, with_ablation
-from ..precision import describe
+from ..precision import describe, resolve_device
 from ..progress import wanted
 from .recipes import TrainConfig, describe_recipe
-from .train import Distributed, resolve_device, settings_fingerprint, train
+from .train import Distributed, settings_fingerprint, train
 
 PAPER_ACCURACY = {"a": 33.70, "b": 39.84, "c": 44.28, "d": 41.48, "e": 45.29}  # Table 2, clip level, %
 CONFIG_NAMES = {

@@ -55,7 +55,7 @@ from ..models.fourstream import (
     StreamHeads,
     WithStreamHeads,
 )
-from ..precision import autocast, describe, resolve_precision
+from ..precision import autocast, describe, resolve_device, resolve_precision
 from ..progress import progress_bar, wanted
 from .recipes import TrainConfig
 
@@ -67,12 +67,6 @@ class TrainingDiverged(RuntimeError):
 
 
 # ---------------------------------------------------------------- helpers
-
-
-def resolve_device(name: str) -> torch.device:
-    if name == "auto":
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    return torch.device(name)
 
 
 def seed_everything(seed: int) -> None:
