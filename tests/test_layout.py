@@ -4,6 +4,7 @@ paths from before the folders still work."""
 
 import ast
 import importlib
+import re
 from pathlib import Path
 
 import pytest
@@ -78,3 +79,34 @@ def test_the_import_paths_before_the_folders_still_work(old, names):
     module = importlib.import_module(old)
     for name in names:
         assert getattr(module, name) is not None
+
+
+# Each rule's one home (docs/method.md, "Where to change what") and a pattern that a
+# second copy of it would show.
+RULE_HOMES = {
+    "RGB to [-1, 1]": (r"/ 127\.5 - 1", "clips/windows.py"),
+    "the clip windows' stride rule": (r"% (self\.)?stride == 0", "clips/windows.py"),
+    "the stored float16": (r"np\.float16", "clips/windows.py"),
+    "the stream table": (r"\"rgb_clip\": 3", "clips/inputs.py"),
+    "crop standardisation": (r"\.std\(\) \+ 1e-3", "evaluation/baselines.py"),
+    "the linear fit": (r"LogisticRegression\(", "evaluation/baselines.py"),
+    "the classification head": (r"\.head\(", "models/fourstream.py"),
+    "a ConvLSTM stream's stack run": (r"\.convlstm\(", "models/fourstream.py"),
+    "the 'auto' device": (r"cuda\.is_available\(\) else", "precision.py"),
+}
+
+
+def places(pattern: str) -> set[str]:
+    found = set()
+    for path in PACKAGE.rglob("*.py"):
+        for line in path.read_text().splitlines():
+            code = line.split("#", 1)[0]
+            if re.search(pattern, code):
+                found.add(path.relative_to(PACKAGE).as_posix())
+    return found
+
+
+@pytest.mark.parametrize("rule", RULE_HOMES)
+def test_each_rule_has_one_home(rule):
+    pattern, home = RULE_HOMES[rule]
+    assert places(pattern) == {home}

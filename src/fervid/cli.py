@@ -180,17 +180,16 @@ def build_parser() -> argparse.ArgumentParser:
     q.add_argument("--seed", type=int, default=0)
     q.add_argument("--difficulty", type=float, default=0.5)
     q.add_argument("--no-check", action="store_true", help="skip the static-vs-temporal check")
-    layouts = {"ravdess": "RAVDESS (Actor_NN/MM-VV-EE-II-SS-RR-AA.mp4)", "cremad": "CREMA-D (VideoFlash/1001_DFA_ANG_XX.flv)",
-               "ckplus": "CK+ (cohn-kanade-images/ and Emotion/)", "dfew": "DFEW (Clip/ and EmoLabel_DataSplit/)",
-               "afew": "AFEW (Train_AFEW/, Val_AFEW/ class folders)", "folders": "one folder per class (videos or frame folders)"}
-    for name, what in layouts.items():
+    from .datasets.layouts import LAYOUT_HELP
+
+    for name, what in LAYOUT_HELP.items():
         q = sets.add_parser(name, help=f"{what} -> manifest CSV")
         q.add_argument("root")
         q.add_argument("-o", "--out", required=True, help="manifest CSV to write")
         _add_layout_args(q, name)
     q = sets.add_parser("summary", help="videos per class and subject: of a manifest, or of a layout's folder with what it skips")
     q.add_argument("manifest", help="a manifest CSV, or with --layout the data set's folder")
-    q.add_argument("--layout", choices=sorted(layouts), help="read the folder as this layout (nothing is written)")
+    q.add_argument("--layout", choices=sorted(LAYOUT_HELP), help="read the folder as this layout (nothing is written)")
     _add_layout_args(q, None)
 
     p = commands.add_parser("preprocess", help="videos -> face crops, flow, clips, dynamic images (cached)")

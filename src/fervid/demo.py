@@ -13,7 +13,8 @@ import torch
 from torch import nn
 
 from .checkpoint import load_model, save_model
-from .clips.windows import ALL_STREAMS, CLIP_LEN, CLIP_STREAMS, STREAM_CHANNELS
+from .clips.inputs import ALL_STREAMS, CLIP_STREAMS, STREAM_CHANNELS
+from .clips.windows import CLIP_LEN
 from .models.fourstream import (
     ABLATIONS,
     PRESETS,

@@ -1,7 +1,7 @@
 """Preprocessed videos -> the model's input tensors, one clip at a time.
 
 ``clip_inputs`` turns one clip of a preprocessed video (the arrays of
-``preprocess.py``) into the four streams' tensors; ``ClipSet`` is a torch
+``clips/arrays.py``) into the four streams' tensors; ``ClipSet`` is a torch
 ``Dataset`` of every clip of a list of labelled videos, for training and
 evaluation, and ``collate`` stacks its items into batches. Shapes (T frames per clip, S face size):
 
@@ -22,15 +22,14 @@ import torch
 from torch.utils.data import Dataset
 
 from ..labels import EXPRESSIONS
-from .windows import (
-    ALL_STREAMS,
-    CLIP_STREAMS,
-    DYNAMIC_STREAMS,
-    STORED_FLOAT,
-    STREAM_ARRAYS,
-    rgb_to_unit,
-)
+from .windows import STORED_FLOAT, rgb_to_unit
 
+# The model's four inputs, by stream name: what each reads from a preprocessed video, and its channels.
+CLIP_STREAMS = ("rgb_clip", "flow_clip")  # a clip's frames, (T, C, S, S): the ConvLSTM streams
+DYNAMIC_STREAMS = ("rgb_dynamic", "flow_dynamic")  # a clip's dynamic image, (C, S, S): the ResNet streams
+ALL_STREAMS = CLIP_STREAMS + DYNAMIC_STREAMS
+STREAM_ARRAYS = {"rgb_clip": "rgb", "flow_clip": "flow", "rgb_dynamic": "rgb_dynamic", "flow_dynamic": "flow_dynamic"}
+STREAM_CHANNELS = {"rgb_clip": 3, "flow_clip": 2, "rgb_dynamic": 3, "flow_dynamic": 2}  # RGB; flow (dx, dy)
 STREAMS = ALL_STREAMS
 
 

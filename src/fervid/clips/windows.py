@@ -7,7 +7,6 @@ both follow.
   paper's split.
 - A video shorter than one clip is not dropped: its last frame is repeated up to the
   clip length, with zero flow, as identical crops have (``ClipWindow.padding_frame``).
-- The stream table: the model's four inputs and the preprocessed arrays they read.
 - What is stored per frame: RGB crops as uint8, flow and dynamic images as float16
   (``STORED_FLOAT``); the model reads RGB scaled to [-1, 1] (``rgb_to_unit``).
 """
@@ -21,13 +20,6 @@ import numpy as np
 CLIP_LEN = 16  # frames per clip (paper)
 CLIP_STRIDE = 8  # 16-frame clips overlapping by 8 (paper)
 STORED_FLOAT = np.float16  # flow and dynamic images as preprocessing stores them, and so as the model reads them
-
-# The model's four inputs, by stream name: what each reads from a preprocessed video, and its channels.
-CLIP_STREAMS = ("rgb_clip", "flow_clip")  # a clip's frames, (T, C, S, S): the ConvLSTM streams
-DYNAMIC_STREAMS = ("rgb_dynamic", "flow_dynamic")  # a clip's dynamic image, (C, S, S): the ResNet streams
-ALL_STREAMS = CLIP_STREAMS + DYNAMIC_STREAMS
-STREAM_ARRAYS = {"rgb_clip": "rgb", "flow_clip": "flow", "rgb_dynamic": "rgb_dynamic", "flow_dynamic": "flow_dynamic"}
-STREAM_CHANNELS = {"rgb_clip": 3, "flow_clip": 2, "rgb_dynamic": 3, "flow_dynamic": 2}  # RGB; flow (dx, dy)
 
 
 def rgb_to_unit(rgb: np.ndarray) -> np.ndarray:

@@ -337,3 +337,13 @@ LAYOUTS = {
     "afew": afew_manifest,
     "folders": class_folders_manifest,
 }
+# What each layout reads, for the command line's help (``fervid dataset <layout>``).
+LAYOUT_HELP = {
+    "ravdess": "RAVDESS (Actor_NN/MM-VV-EE-II-SS-RR-AA.mp4)",
+    "cremad": "CREMA-D (VideoFlash/1001_DFA_ANG_XX.flv)",
+    "ckplus": "CK+ (cohn-kanade-images/ and Emotion/)",
+    "dfew": "DFEW (Clip/ and EmoLabel_DataSplit/)",
+    "afew": "AFEW (Train_AFEW/, Val_AFEW/ class folders)",
+    "folders": "one folder per class (videos or frame folders)",
+}
+

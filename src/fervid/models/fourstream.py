@@ -22,7 +22,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from ..clips.windows import ALL_STREAMS, CLIP_STREAMS, DYNAMIC_STREAMS, STREAM_CHANNELS
+from ..clips.inputs import ALL_STREAMS, CLIP_STREAMS, DYNAMIC_STREAMS, STREAM_CHANNELS
 from ..labels import EXPRESSIONS
 from .convlstm import ConvLSTM, ConvLSTMConfig, ConvLSTMState, EnhancedConvLSTMCell
 from .resnet import NarrowResNet50, ResNetConfig

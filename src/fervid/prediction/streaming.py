@@ -24,8 +24,8 @@ import numpy as np
 import torch
 
 from ..clips.arrays import clip_dynamic_images
-from ..clips.inputs import dynamic_inputs, frame_inputs
-from ..clips.windows import CLIP_STREAMS, DYNAMIC_STREAMS, ClipWindow
+from ..clips.inputs import CLIP_STREAMS, DYNAMIC_STREAMS, dynamic_inputs, frame_inputs
+from ..clips.windows import ClipWindow
 from ..frontend.faces import BlazeFace
 from ..frontend.pipeline import FramePipeline, FrameResult, usable_cores
 from ..models.convlstm import ConvLSTMState

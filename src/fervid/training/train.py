@@ -22,6 +22,10 @@ to read whole. Counting and statistics are left to scikit-learn and SciPy
   global batch is split across the ranks, so the result matches one process.
 - On CUDA (or CPU), ``precision="bfloat16"`` runs the forward pass under autocast
   with float32 master weights; ``compile=True`` wraps the model in ``torch.compile``.
+
+Long (over 400 lines) because exact resume and DDP touch every part of the loop: the
+clip order, the mirror draws, the RNG state and the checkpoint have to agree, and are
+read best beside the loop that uses them.
 """
 
 from __future__ import annotations

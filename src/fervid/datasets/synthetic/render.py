@@ -1,5 +1,9 @@
 """Drawing the synthetic set: subjects, expressions as action units over time, nuisance
-motion, and a cartoon face rendered frame by frame into a video (``render_video``)."""
+motion, and a cartoon face rendered frame by frame into a video (``render_video``).
+
+Long (600 lines) because a face is many small parts drawn in order (skin, brows, eyes,
+nose, mouth, hair, glasses, beard), each moved by its action units; the sections run
+settings, subjects, time courses, drawing, videos, and each reads on its own."""
 
 from __future__ import annotations
 
