@@ -1,13 +1,12 @@
 """Training one model on preprocessed clips: 16-frame clips, cross-entropy over six
-expressions, under a named recipe (``RECIPES``): ``"paper"``, the paper's momentum SGD
-and nothing added, or ``"fervid"`` (the default), the recipe the measurements in
-docs/method.md support.
+expressions, under a ``TrainConfig`` (``training.recipes``: the named recipes ``"paper"``
+and ``"fervid"``).
 
 A plain loop in the nanoGPT manner rather than a trainer library: PyTorch
 Lightning and Accelerate checkpoint optimizer and RNG state with pickle
 (``torch.save``), which fervid does not write or load; the loop is short enough
 to read whole. Counting and statistics are left to scikit-learn and SciPy
-(``metrics.py``).
+(``evaluation/metrics.py``).
 
 - Checkpoint after every epoch: model, optimizer, scheduler, epoch and RNG state
   as safetensors + JSON, written atomically. A rerun in the same folder resumes
