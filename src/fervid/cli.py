@@ -67,6 +67,12 @@ def _layout_scan(layout: str, root: str, args: argparse.Namespace):
     return LAYOUTS[layout](root)
 
 
+def _add_max_faces_arg(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--max-faces", type=int, default=1,
+                   help="follow up to this many faces at once, each with its own id and predictions (default 1: "
+                        "one face, the most confident track, as training sees it)")
+
+
 def _add_prediction_fuse_arg(p: argparse.ArgumentParser) -> None:
     p.add_argument("--fuse-gates", action="store_true",
                    help="fuse the ConvLSTM gate arithmetic with torch.compile, compiled in a background thread while "
@@ -217,6 +223,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--model", required=True, help="model (.safetensors/.json), its fold folder, or a run folder with one model")
     p.add_argument("-o", "--out", default="predictions", help="output folder")
     p.add_argument("--annotate", action="store_true", help="also write an annotated copy of each video")
+    _add_max_faces_arg(p)
     _add_prediction_fuse_arg(p)
     _add_frame_rate_arg(p)
     p.add_argument("--device", default="auto", help="auto (default): CUDA if present, else the CPU")
@@ -233,6 +240,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--frames-per-step", type=int, default=8,
                    help="the ConvLSTM streams step this many frames at a time (a divisor of 8); the same "
                         "predictions at the same frames: 8 is fastest, 1 spreads the model's work evenly over frames")
+    _add_max_faces_arg(p)
     _add_prediction_fuse_arg(p)
     _add_precision_arg(p)
     return parser
@@ -274,7 +282,8 @@ def _run(args: argparse.Namespace) -> int:
         names = output_names(videos)
         results, failed = predict_videos(videos, args.model, args.out, annotate=args.annotate,
                                          progress=_progress(args), device=str(device), precision=args.precision,
-                                         frame_folder_fps=args.frame_rate, names=names, fuse_gates=args.fuse_gates)
+                                         frame_folder_fps=args.frame_rate, names=names, fuse_gates=args.fuse_gates,
+                                         max_faces=args.max_faces)
         name_of = dict(zip(map(str, videos), names))
         for r in results:
             print(f"{r.video}: {r.label} ({len(r.clips)} clips) -> {Path(args.out) / (name_of[r.video] + '.json')}")
@@ -289,6 +298,7 @@ def _run(args: argparse.Namespace) -> int:
         from .prediction import (
             intra_op_threads,
             load_predictor,
+            stream_faces,
             stream_frames,
             streaming_threads,
         )
@@ -297,6 +307,11 @@ def _run(args: argparse.Namespace) -> int:
         print(f"streaming on {device} in {describe(args.precision, device)}", file=sys.stderr)
         predictor = load_predictor(args.model, str(device), args.precision, args.fuse_gates)
         info, frames = open_camera(args.camera) if args.camera is not None else read_video(args.video, args.frame_rate)
+        if args.max_faces > 1:  # a line per face's clip, naming the face
+            with intra_op_threads(streaming_threads(predictor)):
+                for face, clip in stream_faces(predictor, frames, info.fps, args.max_faces, frames_per_step=args.frames_per_step):
+                    print(json.dumps({"face": face, **clip.to_dict()}), flush=True)
+            return 0
         with intra_op_threads(streaming_threads(predictor)):  # the clip streams step in threads of their own
             for clip in stream_frames(predictor, frames, info.fps, frames_per_step=args.frames_per_step):
                 print(json.dumps(clip.to_dict()), flush=True)

@@ -1,6 +1,7 @@
 """Offline prediction: a whole video preprocessed with the settings stored in the
 model's JSON, every 16-frame clip (stride 8) classified in batches, the per-video
-prediction the mean of the clip probabilities."""
+prediction the mean of the clip probabilities. With ``max_faces`` above 1, every face
+track (``frontend.tracks``) is cut into its own clips and predicted on its own."""
 
 from __future__ import annotations
 
@@ -12,14 +13,16 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from ..clips.arrays import preprocessed_video
+from ..clips.arrays import VideoArrays, preprocessed_video
 from ..clips.inputs import VideoClips
 from ..evaluation.inference import predict_clips
-from ..frontend.faces import BlazeFace
-from ..frontend.pipeline import usable_cores
+from ..frontend.faces import BlazeFace, NoFaceError
+from ..frontend.pipeline import FrameResult, usable_cores
+from ..frontend.tracks import FaceTracks, TrackSettings
+from ..frontend.video import read_video
 from ..progress import progress_bar
 from .loading import Predictor, load_predictor
-from .results import VideoPrediction, clip_prediction, has_face
+from .results import FacePrediction, VideoPrediction, clip_prediction, has_face, shifted
 from .writers import write_outputs
 
 
@@ -49,11 +52,18 @@ def predict_video(
     annotate: bool = False,
     detector: BlazeFace | None = None,
     name: str | None = None,
+    max_faces: int = 1,
 ) -> VideoPrediction:
     """Predict one video; with ``out_dir``, write ``<name>.json``, ``<name>.csv``,
     ``<name>_timeline.png`` and (``annotate``) ``<name>_annotated.avi`` there (``name``:
-    the video's stem unless given)."""
+    the video's stem unless given). ``max_faces`` above 1: every face, up to that many at
+    once (``predict_faces``)."""
     predictor = model if isinstance(model, Predictor) else load_predictor(model)
+    if max_faces > 1:
+        result = predict_faces(video, predictor, detector, TrackSettings(max_faces=max_faces))
+        if out_dir is not None:
+            write_outputs(result, out_dir, None, name, annotate=annotate)
+        return result
     # One video: every core. The crops, flow and dynamic images wait on disk, read a clip at
     # a time, so memory stays flat in video length (held in memory, 10 minutes at the paper
     # preset took ~1.5 GB).
@@ -62,6 +72,40 @@ def predict_video(
         if out_dir is not None:
             write_outputs(result, out_dir, arrays if annotate else None, name)
     return result
+
+
+def predict_faces(video: str | os.PathLike, predictor: Predictor, detector: BlazeFace | None = None,
+                  track_settings: TrackSettings = TrackSettings()) -> VideoPrediction:
+    """Every face of a video, each followed with a stable id (``frontend.tracks``), cut into
+    its own clips from its first frame and predicted as a video of its own; the result's
+    ``faces`` holds them all (clip frames in the video's numbering), its own clips and
+    label are the main face's (the longest track). Raises ``NoFaceError`` if none."""
+    settings = predictor.settings
+    if settings.face_source != "blazeface":
+        raise ValueError(f"{predictor.source}: trained on OpenFace crops; several faces need fervid's own detector")
+    info, frames = read_video(video, settings.frame_folder_fps)
+    tracks = FaceTracks(settings, detector or BlazeFace(), track_settings)
+    per_face: dict[int, list[FrameResult]] = {}
+    for frame in frames:
+        for face_id, result in tracks.push(frame).items():
+            per_face.setdefault(face_id, []).append(result)
+    faces = []
+    for track in tracks.close():
+        results = per_face[track.id]
+        results = results[: max(i for i, r in enumerate(results) if r.detected) + 1]  # not the frames bridged after its last sight
+        with VideoArrays(settings, f"{video} (face {track.id})") as builder:
+            for result in results:
+                builder.add(result)
+            builder.finish()
+            arrays = {**builder.arrays(), "fps": np.array(info.fps)}
+        own = predict_arrays(predictor, arrays, str(video))
+        faces.append(FacePrediction(track.id, track.first_frame, track.first_frame + len(results) - 1,
+                                    [shifted(c, track.first_frame, info.fps) for c in own.clips],
+                                    [r.box for r in results]))
+    if not faces:
+        raise NoFaceError(f"{video}: no face found in any of {tracks.frame} frames")
+    main = max(faces, key=lambda f: (f.last_frame - f.first_frame, -f.id))
+    return VideoPrediction(str(video), info.fps, tracks.frame, list(main.clips), predictor.source, predictor.precision, faces)
 
 
 def output_names(videos: Sequence[str | os.PathLike]) -> list[str]:
@@ -81,10 +125,12 @@ def output_names(videos: Sequence[str | os.PathLike]) -> list[str]:
 def predict_videos(videos: Iterable[str | os.PathLike], model, out_dir, annotate: bool = False, progress: bool | None = None,
                    device: str = "auto", precision: str = "auto",
                    frame_folder_fps: float | None = None,
-                   names: Sequence[str] | None = None, fuse_gates: bool = False) -> tuple[list[VideoPrediction], dict[str, str]]:
+                   names: Sequence[str] | None = None, fuse_gates: bool = False,
+                   max_faces: int = 1) -> tuple[list[VideoPrediction], dict[str, str]]:
     """Several videos (files or frame folders); a bad one is reported (path -> reason) and
     the rest go on. ``frame_folder_fps``: frame folders' rate, if not the model's setting.
-    ``names``: each video's output name (default ``output_names(videos)``)."""
+    ``names``: each video's output name (default ``output_names(videos)``). ``max_faces``:
+    see ``predict_video``."""
     predictor = model if isinstance(model, Predictor) else load_predictor(model, device, precision, fuse_gates)
     if frame_folder_fps is not None:
         predictor = dataclasses.replace(predictor, settings=dataclasses.replace(predictor.settings, frame_folder_fps=frame_folder_fps))
@@ -94,7 +140,7 @@ def predict_videos(videos: Iterable[str | os.PathLike], model, out_dir, annotate
     bar = progress_bar(len(videos), "predict", "video", progress)
     for video, name in zip(videos, output_names(videos) if names is None else names, strict=True):
         try:
-            results.append(predict_video(video, predictor, out_dir, annotate, detector, name))
+            results.append(predict_video(video, predictor, out_dir, annotate, detector, name, max_faces))
         except ValueError as err:  # VideoError, NoFaceError: the message names the file
             failed[str(video)] = str(err)
         bar.update(1)

@@ -28,9 +28,10 @@ from ..clips.inputs import CLIP_STREAMS, DYNAMIC_STREAMS, dynamic_inputs, frame_
 from ..clips.windows import ClipWindow
 from ..frontend.faces import BlazeFace
 from ..frontend.pipeline import FramePipeline, FrameResult, usable_cores
+from ..frontend.tracks import FaceTracks, TrackSettings
 from ..models.convlstm import ConvLSTMState
 from .loading import Predictor
-from .results import ClipPrediction, clip_prediction, has_face
+from .results import ClipPrediction, clip_prediction, has_face, shifted
 
 
 class StreamingPredictor:
@@ -297,6 +298,61 @@ def stream_frames(predictor: Predictor, frames: Iterable[np.ndarray], fps: float
     last = streamer.flush()
     if last is not None:
         yield last
+
+
+class FaceStreams:
+    """Several faces, frame by frame: ``push(frame_bgr) -> [(face id, ClipPrediction)]``.
+    Detection runs once per frame (``frontend.tracks.FaceTracks``); each face track gets a
+    ``StreamingPredictor`` of its own (its recurrent state) when it starts, fed its own
+    crops and flow, and dropped when the track ends; its predictions come out in the
+    video's frame numbers. (Each face's state steps through the model on its own; batching
+    them into one call is not done yet.)"""
+
+    def __init__(self, predictor: Predictor, fps: float = 25.0, detector: BlazeFace | None = None,
+                 track_settings: TrackSettings = TrackSettings(), parallel_streams: bool | None = None,
+                 frames_per_step: int = 1):
+        if predictor.settings.face_source != "blazeface":
+            raise ValueError(f"{predictor.source}: trained on OpenFace crops; streaming runs fervid's BlazeFace front end only")
+        self.predictor, self.fps = predictor, fps
+        self.detector = detector or BlazeFace()
+        self.tracks = FaceTracks(predictor.settings, self.detector, track_settings)
+        self.streams: dict[int, tuple[int, StreamingPredictor]] = {}  # face id -> (its first frame, its predictor)
+        self.options = {"parallel_streams": parallel_streams, "frames_per_step": frames_per_step}
+
+    @torch.inference_mode()
+    def push(self, frame: np.ndarray) -> list[tuple[int, ClipPrediction]]:
+        first_frame = self.tracks.frame
+        results = self.tracks.push(frame)
+        out = [item for face_id in list(self.streams) if face_id not in results for item in self._end(face_id)]
+        for face_id, result in results.items():
+            if face_id not in self.streams:
+                self.streams[face_id] = (first_frame, StreamingPredictor(self.predictor, self.fps, self.detector, **self.options))
+            start, streamer = self.streams[face_id]
+            prediction = streamer.push_face(result)
+            if prediction is not None:
+                out.append((face_id, shifted(prediction, start, self.fps)))
+        return out
+
+    @torch.inference_mode()
+    def flush(self) -> list[tuple[int, ClipPrediction]]:
+        """End of the source: every open face ends (one shorter than a clip gets its padded clip)."""
+        return [item for face_id in list(self.streams) for item in self._end(face_id)]
+
+    def _end(self, face_id: int) -> list[tuple[int, ClipPrediction]]:
+        start, streamer = self.streams.pop(face_id)
+        last = streamer.flush()
+        return [] if last is None else [(face_id, shifted(last, start, self.fps))]
+
+
+def stream_faces(predictor: Predictor, frames: Iterable[np.ndarray], fps: float, max_faces: int = 4,
+                 detector: BlazeFace | None = None, frames_per_step: int | None = None) -> Iterator[tuple[int, ClipPrediction]]:
+    """(face id, prediction) as soon as each face's clip windows complete (``FaceStreams``)."""
+    if frames_per_step is None:
+        frames_per_step = predictor.settings.clip_stride
+    streams = FaceStreams(predictor, fps, detector, TrackSettings(max_faces=max_faces), frames_per_step=frames_per_step)
+    for frame in frames:
+        yield from streams.push(frame)
+    yield from streams.flush()
 
 
 def _run_ahead(items: Iterator, depth: int) -> Iterator:
