@@ -319,10 +319,14 @@ class FaceStreams:
         self.streams: dict[int, tuple[int, StreamingPredictor]] = {}  # face id -> (its first frame, its predictor)
         self.options = {"parallel_streams": parallel_streams, "frames_per_step": frames_per_step}
 
-    @torch.inference_mode()
     def push(self, frame: np.ndarray) -> list[tuple[int, ClipPrediction]]:
         first_frame = self.tracks.frame
-        results = self.tracks.push(frame)
+        return self.push_faces(first_frame, self.tracks.push(frame))
+
+    @torch.inference_mode()
+    def push_faces(self, first_frame: int, results: dict[int, FrameResult]) -> list[tuple[int, ClipPrediction]]:
+        """The model's half of ``push``: frame ``first_frame``'s faces already through
+        ``self.tracks``, so that the front end can run ahead in another thread."""
         out = [item for face_id in list(self.streams) if face_id not in results for item in self._end(face_id)]
         for face_id, result in results.items():
             if face_id not in self.streams:
@@ -346,12 +350,14 @@ class FaceStreams:
 
 def stream_faces(predictor: Predictor, frames: Iterable[np.ndarray], fps: float, max_faces: int = 4,
                  detector: BlazeFace | None = None, frames_per_step: int | None = None) -> Iterator[tuple[int, ClipPrediction]]:
-    """(face id, prediction) as soon as each face's clip windows complete (``FaceStreams``)."""
+    """(face id, prediction) as soon as each face's clip windows complete (``FaceStreams``);
+    the front end runs a thread ahead of the model (the same results, as ``stream_frames``)."""
     if frames_per_step is None:
         frames_per_step = predictor.settings.clip_stride
     streams = FaceStreams(predictor, fps, detector, TrackSettings(max_faces=max_faces), frames_per_step=frames_per_step)
-    for frame in frames:
-        yield from streams.push(frame)
+    numbered = ((i, streams.tracks.push(frame)) for i, frame in enumerate(frames))  # the front end: detection, crops, flow
+    for i, faces in _run_ahead(numbered, 2 * frames_per_step + 2):  # a thread ahead of the model, as stream_frames
+        yield from streams.push_faces(i, faces)
     yield from streams.flush()
 
 
