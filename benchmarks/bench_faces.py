@@ -6,7 +6,7 @@ Frames: the real 720×576 fixture clips, tiled so that the frame holds 1, 2 or 4
 (each tile a clip shrunk to 360×288 for 2 and 4), held in memory so that decoding is not
 timed. Each case runs in a fresh process (its own peak memory), one after the other.
 
-    python benchmarks/bench_faces.py [--frames 200] [--threads 2]
+    python benchmarks/bench_faces.py [--frames 200] [--repeats 3] [--threads 2] [--precision auto]
 """
 
 from __future__ import annotations
@@ -50,9 +50,9 @@ def tiled_frames(videos: list[Path], faces: int, n: int) -> list[np.ndarray]:
     return frames
 
 
-def run_case(case: str, frames_wanted: int, videos: list[Path]) -> dict:
+def run_case(case: str, frames_wanted: int, videos: list[Path], precision: str) -> dict:
     model = FourStreamNet(build_config("small", "e")).eval()
-    predictor = Predictor(model, PreprocessSettings(face_size=model.config.face_size), "small")
+    predictor = Predictor(model, PreprocessSettings(face_size=model.config.face_size), "small", precision)
     faces = 1 if case in ("one-face path", "1 face") else int(case[0])
     frames = tiled_frames(videos, faces, frames_wanted + 16)
     detector = BlazeFace()
@@ -73,14 +73,16 @@ def run_case(case: str, frames_wanted: int, videos: list[Path]) -> dict:
     seconds = time.perf_counter() - start
     return {"case": case, "frames": frames_wanted, "frames_per_s": frames_wanted / seconds, "clips": clips,
             "faces_followed": 1 if case == "one-face path" else open_faces,
-            "peak_rss_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}
+            "precision": predictor.precision, "peak_rss_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--frames", type=int, default=200)
+    parser.add_argument("--repeats", type=int, default=3, help="runs per case (the median is reported)")
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--videos", default=str(FIXTURES))
+    parser.add_argument("--precision", default="auto", help="as fervid stream's --precision (auto: bfloat16 where native)")
     parser.add_argument("--case", choices=CASES, help=argparse.SUPPRESS)  # one case, in this process
     parser.add_argument("--json")
     args = parser.parse_args()
@@ -90,17 +92,25 @@ def main() -> None:
     if len(videos) < 4:
         raise SystemExit(f"need 4 videos in {args.videos}, found {len(videos)}")
     if args.case:
-        print(json.dumps(run_case(args.case, args.frames, videos)))
+        print(json.dumps(run_case(args.case, args.frames, videos, args.precision)))
         return
     print(header("streaming with several faces (face tracks + per-face model state), small preset", args.threads))
+    print(f"# median of {args.repeats} runs per case, the cases interleaved (this machine's speed drifts by 20% or more)")
+    runs: dict[str, list[dict]] = {case: [] for case in CASES}
+    for _ in range(args.repeats):
+        for case in CASES:
+            done = subprocess.run([sys.executable, __file__, "--case", case, "--frames", str(args.frames), "--threads",
+                                   str(args.threads), "--videos", args.videos, "--precision", args.precision],
+                                  capture_output=True, text=True, check=True)
+            runs[case].append(json.loads(done.stdout.strip().splitlines()[-1]))
     rows = []
     for case in CASES:
-        done = subprocess.run([sys.executable, __file__, "--case", case, "--frames", str(args.frames), "--threads",
-                               str(args.threads), "--videos", args.videos], capture_output=True, text=True, check=True)
-        row = json.loads(done.stdout.strip().splitlines()[-1])
+        speeds = sorted(r["frames_per_s"] for r in runs[case])
+        row = {**runs[case][0], "frames_per_s": float(np.median(speeds)), "frames_per_s_runs": speeds,
+               "peak_rss_mib": max(r["peak_rss_mib"] for r in runs[case])}
         rows.append(row)
-        print(f"{case:<14} {row['frames_per_s']:6.1f} frames/s, {row['clips']:3d} clip predictions, "
-              f"{row['faces_followed']} face(s) followed, peak {row['peak_rss_mib']:.0f} MiB")
+        print(f"{case:<14} {row['frames_per_s']:6.1f} frames/s ({speeds[0]:.0f}-{speeds[-1]:.0f}; {row['precision']}), "
+              f"{row['clips']:3d} clip predictions, {row['faces_followed']} face(s) followed, peak {row['peak_rss_mib']:.0f} MiB")
     print("# targets (issue 29), 2 cores: one face as the one-face path, 2 faces >= 65 frames/s, 4 faces >= 35")
     save_json(args.json, rows)
 

@@ -98,7 +98,7 @@ def test_a_face_appearing_mid_video_is_numbered_from_the_video(predictor, tmp_pa
     video = write_frame_folder(tmp_path / "late", scene(lambda t: [left(t)] + ([right(t)] if t >= 12 else [])))
     result = predict_video(video, predictor, max_faces=4)
     assert [(f.id, f.first_frame, f.last_frame) for f in result.faces] == [(0, 0, 43), (1, 12, 43)]
-    assert [c.start_frame for c in result.faces[1].clips] == [12, 20, 28]
+    assert [c.start_frame for c in result.faces[1].clips] == [16, 24]  # on the video's clip grid
     assert result.clips == result.faces[0].clips
 
 
@@ -119,3 +119,16 @@ def test_cli_stream_names_each_face(two_faces, capsys):
     lines = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
     assert sorted({line["face"] for line in lines}) == [0, 1]
     assert all(line["start_frame"] in (0, 8, 16, 24) for line in lines)
+
+
+def test_a_face_joining_the_batch_mid_stream_predicts_as_offline(predictor, tmp_path):
+    """The late face's state starts empty while the other's is running: stepped together
+    (its rows as zeros in the batch), it gives what offline gives."""
+    video = write_frame_folder(tmp_path / "late", scene(lambda t: [left(t)] + ([right(t)] if t >= 12 else []), n=52))
+    offline = predict_video(video, predictor, max_faces=4)
+    expected = {(f.id, c.start_frame): c for f in offline.faces for c in f.clips}
+    info, frames = read_video(video)
+    streamed = list(stream_faces(predictor, frames, info.fps, max_faces=4, frames_per_step=4))
+    assert sorted((face, c.start_frame) for face, c in streamed) == sorted(expected)
+    for face, clip in streamed:
+        np.testing.assert_allclose(clip.probs, expected[(face, clip.start_frame)].probs, atol=1e-5)

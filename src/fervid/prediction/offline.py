@@ -77,7 +77,9 @@ def predict_video(
 def predict_faces(video: str | os.PathLike, predictor: Predictor, detector: BlazeFace | None = None,
                   track_settings: TrackSettings = TrackSettings()) -> VideoPrediction:
     """Every face of a video, each followed with a stable id (``frontend.tracks``), cut into
-    its own clips from its first frame and predicted as a video of its own; the result's
+    its own clips on the video's clip grid (from the first multiple of the stride at or
+    after its first frame, so that streaming steps all faces together) and predicted as a
+    video of its own (a face seen only between two grid points gets none); the result's
     ``faces`` holds them all (clip frames in the video's numbering), its own clips and
     label are the main face's (the longest track). Raises ``NoFaceError`` if none."""
     settings = predictor.settings
@@ -93,15 +95,19 @@ def predict_faces(video: str | os.PathLike, predictor: Predictor, detector: Blaz
     for track in tracks.close():
         results = per_face[track.id]
         results = results[: max(i for i, r in enumerate(results) if r.detected) + 1]  # not the frames bridged after its last sight
-        with VideoArrays(settings, f"{video} (face {track.id})") as builder:
-            for result in results:
-                builder.add(result)
-            builder.finish()
-            arrays = {**builder.arrays(), "fps": np.array(info.fps)}
-        own = predict_arrays(predictor, arrays, str(video))
-        faces.append(FacePrediction(track.id, track.first_frame, track.first_frame + len(results) - 1,
-                                    [shifted(c, track.first_frame, info.fps) for c in own.clips],
-                                    [r.box for r in results]))
+        face = FacePrediction(track.id, track.first_frame, track.first_frame + len(results) - 1, [], [r.box for r in results])
+        # Its clips on the video's clip grid, as streaming cuts them (FaceStreams): from the
+        # first multiple of the stride at or after its first frame.
+        skip = -track.first_frame % settings.clip_stride
+        if any(r.detected for r in results[skip:]):
+            with VideoArrays(settings, f"{video} (face {track.id})") as builder:
+                for result in results[skip:]:
+                    builder.add(result)
+                builder.finish()
+                arrays = {**builder.arrays(), "fps": np.array(info.fps)}
+            own = predict_arrays(predictor, arrays, str(video))
+            face.clips = [shifted(c, track.first_frame + skip, info.fps) for c in own.clips]
+        faces.append(face)
     if not faces:
         raise NoFaceError(f"{video}: no face found in any of {tracks.frame} frames")
     main = max(faces, key=lambda f: (f.last_frame - f.first_frame, -f.id))

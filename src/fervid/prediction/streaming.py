@@ -101,13 +101,21 @@ class StreamingPredictor:
     def push_face(self, r: FrameResult) -> ClipPrediction | None:
         """The model's half of ``push``: one frame already through ``self.pipeline``
         (face crop and flow), so that the front end can run ahead in another thread."""
+        ended = self.take_face(r)
+        if self.step_due:
+            self._step_streams()
+        return self.end_window(ended)
+
+    def take_face(self, r: FrameResult) -> int | None:
+        """``push_face`` up to the model step (``step_due``, then ``end_window``): the frame
+        taken in, windows opened; returns the start of the window this frame completes."""
         s = self.settings
         if r.detected and self.first_face is None:
             self.first_face = self.frame
         size = s.face_size
         rgb = r.rgb if r.rgb is not None else np.zeros((size, size, 3), np.uint8)  # before the first face
         flow = r.flow if r.flow is not None else np.zeros((size, size, 2), np.float32)
-        return self._step(rgb, flow, r.lost or r.rgb is None)
+        return self._take_frame(rgb, flow, r.lost or r.rgb is None)
 
     @torch.inference_mode()
     def flush(self) -> ClipPrediction | None:
@@ -119,6 +127,18 @@ class StreamingPredictor:
         return prediction
 
     def _step(self, rgb: np.ndarray, flow: np.ndarray, lost: bool, real: bool = True) -> ClipPrediction | None:
+        ended = self._take_frame(rgb, flow, lost, real)
+        if self.step_due:
+            self._step_streams()
+        return self.end_window(ended)
+
+    @property
+    def step_due(self) -> bool:
+        """Whether the ConvLSTM streams step now (windows open and end on step boundaries:
+        ``frames_per_step`` divides the stride)."""
+        return self.pending == self.frames_per_step
+
+    def _take_frame(self, rgb: np.ndarray, flow: np.ndarray, lost: bool, real: bool = True) -> int | None:
         i = self.frame
         ended = self.window.push(rgb, flow)  # the start of the clip this frame completes, or None
         self.lost.append(lost)
@@ -133,8 +153,11 @@ class StreamingPredictor:
                     self.first_frames = first if self.first_frames is None else torch.cat([self.first_frames, first])
         self.frame += 1
         self.pending += 1
-        if self.pending == self.frames_per_step:  # windows open and end on step boundaries: it divides the stride
-            self._step_streams()
+        return ended
+
+    def end_window(self, ended: int | None) -> ClipPrediction | None:
+        """The prediction of the window that started at ``ended`` (``take_face``'s answer,
+        after the step), or None."""
         if ended is None:
             return None
         assert self.windows[0] == ended, "windows end oldest first"
@@ -143,18 +166,29 @@ class StreamingPredictor:
 
     def _step_streams(self) -> None:
         """The ConvLSTM streams of every batched window through the pending frames."""
+        xs = self.step_inputs()
+        if xs is not None:
+            self.store_step(dict(zip(xs, self._side_by_side(self._step_stream, xs))))
+
+    def step_inputs(self) -> dict[str, torch.Tensor] | None:
+        """The pending frames as each clip stream's input, one row per batched window,
+        (rows, n, C, S, S); None when no window is batched (or no clip stream). Takes the
+        pending frames: the step must follow (``store_step``)."""
         n, self.pending = self.pending, 0
         rows = sum(map(self._batched, self.windows))
-        if rows and self.clip_streams:  # configuration (a) has none
-            inputs = frame_inputs(*self.window.frames(n), self.clip_streams)  # each (n, C, S, S)
-            device = self.predictor.device
-            xs = {name: inputs[name][None].to(device).expand(rows, -1, -1, -1, -1) for name in self.clip_streams}  # (n, C, S, S) -> (B=rows, T=n, C, S, S)
-            assert self.first_frames is None or len(self.first_frames) == rows, "one first frame per batched window"
-            stepped = self._side_by_side(self._step_stream, xs)
-            # Written back only once every stream has stepped. (After an error the predictor
-            # is not usable: its frames and its state no longer agree.)
-            for name, (h_last, state) in zip(xs, stepped):
-                self.h_last[name], self.state[name] = h_last, state
+        if not rows or not self.clip_streams:  # configuration (a) has none
+            return None
+        inputs = frame_inputs(*self.window.frames(n), self.clip_streams)  # each (n, C, S, S)
+        device = self.predictor.device
+        assert self.first_frames is None or len(self.first_frames) == rows, "one first frame per batched window"
+        return {name: inputs[name][None].to(device).expand(rows, -1, -1, -1, -1) for name in self.clip_streams}  # (n, C, S, S) -> (B=rows, T=n, C, S, S)
+
+    def store_step(self, stepped: dict[str, tuple[torch.Tensor, list[ConvLSTMState]]]) -> None:
+        """Each clip stream's (top layer's last h, new state) after the step. Written back
+        only once every stream has stepped (after an error the predictor is not usable:
+        its frames and its state no longer agree)."""
+        for name, (h_last, state) in stepped.items():
+            self.h_last[name], self.state[name] = h_last, state
 
     def _step_stream(self, name: str, x: torch.Tensor) -> tuple[torch.Tensor, list[ConvLSTMState]]:
         """One clip stream through x (rows, n frames, C, S, S) from its state -> (the top
@@ -277,6 +311,32 @@ def _drop_first_row(state: list[ConvLSTMState] | None) -> list[ConvLSTMState] | 
     return [ConvLSTMState(*(None if t is None else t[1:] for t in layer)) for layer in state]
 
 
+def _concat_states(states: list[list[ConvLSTMState] | None], rows: list[int]) -> list[ConvLSTMState] | None:
+    """Several batched states (each face's windows) as one, along the batch; a state still
+    None (no window stepped yet) or a field still None (h_{t-2} on a second frame) becomes
+    zeros, from which the cells compute exactly what they compute from none
+    (``_add_zero_row``)."""
+    template = next((state for state in states if state is not None), None)
+    if template is None:
+        return None
+    merged = []
+    for layer, parts in enumerate(template):  # per layer: the template's (h, c, h_prev)
+        fields = []
+        for field, like in enumerate(parts):
+            if like is None and all(s is None or s[layer][field] is None for s in states):
+                fields.append(None)
+                continue
+            like = like if like is not None else next(s[layer][field] for s in states if s is not None and s[layer][field] is not None)
+            fields.append(torch.cat([like.new_zeros((n, *like.shape[1:])) if s is None or s[layer][field] is None
+                                     else s[layer][field] for s, n in zip(states, rows)]))
+        merged.append(ConvLSTMState(*fields))
+    return merged
+
+
+def _row_range(state: list[ConvLSTMState], lo: int, hi: int) -> list[ConvLSTMState]:
+    return [ConvLSTMState(*(None if t is None else t[lo:hi] for t in layer)) for layer in state]
+
+
 def stream_frames(predictor: Predictor, frames: Iterable[np.ndarray], fps: float,
                   detector: BlazeFace | None = None, pipelined: bool = True,
                   parallel_streams: bool | None = None, frames_per_step: int | None = None) -> Iterator[ClipPrediction]:
@@ -305,8 +365,10 @@ class FaceStreams:
     Detection runs once per frame (``frontend.tracks.FaceTracks``); each face track gets a
     ``StreamingPredictor`` of its own (its recurrent state) when it starts, fed its own
     crops and flow, and dropped when the track ends; its predictions come out in the
-    video's frame numbers. (Each face's state steps through the model on its own; batching
-    them into one call is not done yet.)"""
+    video's frame numbers. Every face's clips lie on the video's clip grid (a face's first
+    window opens at the first multiple of the stride, 8, at or after it appears; offline
+    cuts the same), so all faces step together: their states go through each ConvLSTM
+    stream as one batch."""
 
     def __init__(self, predictor: Predictor, fps: float = 25.0, detector: BlazeFace | None = None,
                  track_settings: TrackSettings = TrackSettings(), parallel_streams: bool | None = None,
@@ -316,7 +378,7 @@ class FaceStreams:
         self.predictor, self.fps = predictor, fps
         self.detector = detector or BlazeFace()
         self.tracks = FaceTracks(predictor.settings, self.detector, track_settings)
-        self.streams: dict[int, tuple[int, StreamingPredictor]] = {}  # face id -> (its first frame, its predictor)
+        self.streams: dict[int, tuple[int, StreamingPredictor]] = {}  # face id -> (its first window's frame, its predictor)
         self.options = {"parallel_streams": parallel_streams, "frames_per_step": frames_per_step}
 
     def push(self, frame: np.ndarray) -> list[tuple[int, ClipPrediction]]:
@@ -324,15 +386,21 @@ class FaceStreams:
         return self.push_faces(first_frame, self.tracks.push(frame))
 
     @torch.inference_mode()
-    def push_faces(self, first_frame: int, results: dict[int, FrameResult]) -> list[tuple[int, ClipPrediction]]:
-        """The model's half of ``push``: frame ``first_frame``'s faces already through
+    def push_faces(self, frame: int, results: dict[int, FrameResult]) -> list[tuple[int, ClipPrediction]]:
+        """The model's half of ``push``: frame ``frame``'s faces already through
         ``self.tracks``, so that the front end can run ahead in another thread."""
         out = [item for face_id in list(self.streams) if face_id not in results for item in self._end(face_id)]
+        taken = []
         for face_id, result in results.items():
             if face_id not in self.streams:
-                self.streams[face_id] = (first_frame, StreamingPredictor(self.predictor, self.fps, self.detector, **self.options))
+                if frame % self.predictor.settings.clip_stride:
+                    continue  # its first window opens on the video's clip grid
+                self.streams[face_id] = (frame, StreamingPredictor(self.predictor, self.fps, self.detector, **self.options))
             start, streamer = self.streams[face_id]
-            prediction = streamer.push_face(result)
+            taken.append((face_id, start, streamer, streamer.take_face(result)))
+        self._step_together([streamer for _, _, streamer, _ in taken if streamer.step_due])
+        for face_id, start, streamer, ended in taken:
+            prediction = streamer.end_window(ended)
             if prediction is not None:
                 out.append((face_id, shifted(prediction, start, self.fps)))
         return out
@@ -346,6 +414,29 @@ class FaceStreams:
         start, streamer = self.streams.pop(face_id)
         last = streamer.flush()
         return [] if last is None else [(face_id, shifted(last, start, self.fps))]
+
+    def _step_together(self, streamers: list[StreamingPredictor]) -> None:
+        """Every due face's windows through each clip stream as one batch: their inputs,
+        states and first frames concatenated along the batch, the results split back."""
+        live = [(streamer, xs) for streamer in streamers if (xs := streamer.step_inputs()) is not None]
+        if not live:
+            return
+        lead = live[0][0]
+        rows = [len(next(iter(xs.values()))) for _, xs in live]
+        bounds = np.cumsum([0, *rows])
+        names = list(live[0][1])
+        inputs = {name: torch.cat([xs[name] for _, xs in live]) for name in names}  # (all rows, n, C, S, S)
+        states = {name: _concat_states([streamer.state.get(name) for streamer, _ in live], rows) for name in names}
+        firsts = [streamer.first_frames for streamer, _ in live]
+        first = None if firsts[0] is None else torch.cat(firsts)  # one model: every face subtracts it, or none
+
+        def step(name: str, x: torch.Tensor):
+            return self.predictor.model.streams[name].step(x, states[name], first)
+
+        stepped = dict(zip(names, lead._side_by_side(step, inputs)))
+        for k, (streamer, _) in enumerate(live):
+            lo, hi = int(bounds[k]), int(bounds[k + 1])
+            streamer.store_step({name: (h_last[lo:hi], _row_range(state, lo, hi)) for name, (h_last, state) in stepped.items()})
 
 
 def stream_faces(predictor: Predictor, frames: Iterable[np.ndarray], fps: float, max_faces: int = 4,
