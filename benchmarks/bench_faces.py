@@ -29,7 +29,13 @@ from fervid.clips.arrays import PreprocessSettings
 from fervid.frontend.faces import BlazeFace
 from fervid.frontend.video import find_videos, read_video
 from fervid.models.fourstream import FourStreamNet, build_config
-from fervid.prediction import Predictor, intra_op_threads, stream_faces, stream_frames, streaming_threads
+from fervid.prediction import (
+    Predictor,
+    intra_op_threads,
+    stream_faces,
+    stream_frames,
+    streaming_threads,
+)
 
 FIXTURES = Path(__file__).resolve().parents[2] / "shared" / "fixtures" / "enterface05_s1"
 CASES = ("one-face path", "1 face", "2 faces", "4 faces")

@@ -1,6 +1,6 @@
-"""Face tracks against ground truth: identity switches per 100 true faces and coverage
-(IDF1-style: the share of the frames each true face is in view in which its own track
-follows it) on the synthetic multi-face scenes (``datasets/synthetic/scenes.py``:
+"""Face tracks against ground truth: identity switches per 100 true faces, coverage (ID
+recall: the share of the frames each true face is in view in which its own track follows
+it) and IDF1 on the synthetic multi-face scenes (``datasets/synthetic/scenes.py``:
 crossing, leaving and returning before and after the gap, partly out of frame, very
 different sizes, four at once), each scene drawn with several seeds.
 
@@ -39,11 +39,13 @@ def main() -> None:
     args = parser.parse_args()
     print(header("face tracks against ground truth (synthetic multi-face scenes)", 1))
     detector = BlazeFace()
-    rows, totals = [], {"true_faces": 0, "id_switches": 0, "covered": 0.0, "visible": 0}
+    rows, totals = [], {"true_faces": 0, "id_switches": 0, "covered": 0.0, "visible": 0, "present": 0}
     for name, paths in scenes().items():
         for seed in (int(s) for s in args.seeds.split(",")):
             frames, truth = render_scene(paths, seed=seed)
-            result = identity_metrics([t["boxes"] for t in truth], tracked_boxes(frames, detector))
+            tracked = tracked_boxes(frames, detector)
+            result = identity_metrics([t["boxes"] for t in truth], tracked)
+            totals["present"] += sum(len(b) for b in tracked.values())
             visible = sum(b is not None for t in truth for b in t["boxes"])
             rows.append({"scene": name, "seed": seed, **result})
             totals["true_faces"] += result["true_faces"]
@@ -55,15 +57,18 @@ def main() -> None:
                 cv2.imwrite(str(Path(args.out) / f"scene-{name.replace(' ', '-')}.jpg"), frames[len(frames) // 2])
         mine = [r for r in rows if r["scene"] == name]
         print(f"{name:<34} {sum(r['id_switches'] for r in mine):3d} switches / {sum(r['true_faces'] for r in mine)} faces, "
-              f"coverage {100 * sum(r['coverage'] for r in mine) / len(mine):5.1f}%, tracks per scene "
+              f"coverage {100 * sum(r['coverage'] for r in mine) / len(mine):5.1f}%, "
+              f"IDF1 {100 * sum(r['idf1'] for r in mine) / len(mine):5.1f}%, tracks per scene "
               f"{sum(r['tracks'] for r in mine) / len(mine):.1f}")
     per_100 = 100 * totals["id_switches"] / totals["true_faces"]
     coverage = totals["covered"] / totals["visible"]
-    print(f"all: {per_100:.1f} identity switches per 100 true faces, coverage {100 * coverage:.1f}% "
+    idf1 = 2 * totals["covered"] / (totals["visible"] + totals["present"])
+    print(f"all: {per_100:.1f} identity switches per 100 true faces, coverage (ID recall) {100 * coverage:.1f}%, "
+          f"IDF1 {100 * idf1:.1f}% "
           f"({totals['true_faces']} true faces, {totals['visible']} face-frames in view)")
     if args.out:
         (Path(args.out) / "identity.json").write_text(json.dumps({"scenes": rows, "id_switches_per_100_faces": per_100,
-                                                                   "coverage": coverage}, indent=1) + "\n")
+                                                                   "coverage": coverage, "idf1": idf1}, indent=1) + "\n")
 
 
 if __name__ == "__main__":

@@ -78,7 +78,7 @@ def main() -> None:
     parser.add_argument("--precision", default="auto")
     parser.add_argument("--streams", default="", help="only these streams of each configuration, e.g. flow_clip")
     parser.add_argument("--floors", action="store_true",
-                        help="also fit the linear floors (fervid.baselines, as every crossval report) on the same training and held-out videos")
+                        help="also fit the linear floors (fervid.evaluation.baselines, as every crossval report) on the same training and held-out videos")
     parser.add_argument("-o", "--out", default="runs/diagnosis")
     args = parser.parse_args()
 

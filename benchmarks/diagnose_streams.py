@@ -439,7 +439,7 @@ def main() -> None:
     p.add_argument("--fold", type=int, default=0)
     p = commands.add_parser("toy")
     p.add_argument("--task", choices=sorted(TASKS), default="direction")
-    # Defaults: the learning test of tests/test_fourstream.py.
+    # Defaults: the learning test of tests/models/test_fourstream.py.
     p.add_argument("--subjects", type=int, default=24)
     p.add_argument("--test-subjects", type=int, default=16)
     p.add_argument("--clips-per-subject", type=int, default=8)

@@ -1,5 +1,5 @@
 """The linear floors of a data set, fold by fold, without training anything: what a
-cross-validation report puts beside the network (``fervid.baselines.linear_floors`` on
+cross-validation report puts beside the network (``fervid.evaluation.baselines.linear_floors`` on
 fervid's preprocessed crops, ``crossval.fold_floors``'s folds), printed.
 
     python benchmarks/floors.py data/synth-demo            # the main job's set and folds

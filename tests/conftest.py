@@ -117,7 +117,7 @@ def tiny_model(ablation="e"):
 
 
 def fake_video(label: int, seed: int, frames: int = 24) -> dict:
-    """Arrays shaped like preprocess.py's; the label is a motion direction in the flow."""
+    """Arrays shaped like clips/arrays.py's; the label is a motion direction in the flow."""
     rng = np.random.default_rng(seed)
     angle = 2 * np.pi * label / len(EXPRESSIONS)
     flow = rng.normal(0, 0.1, (frames, SIZE, SIZE, 2)).astype(np.float32)

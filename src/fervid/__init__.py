@@ -5,7 +5,7 @@ Recognition Method from Video Using Enhanced ConvLSTM".
 
 The pipeline, one folder per stage. Data flows down the list: a stage imports only
 from the ones above it and from the shared modules (labels, atomic, checkpoint,
-precision, progress); the one exception, an annotation, is marked where it is.
+precision, progress); the exceptions, annotations only (``if TYPE_CHECKING``), are marked where they are.
 
     frontend/    video -> per frame: face track, crop, optical flow
     clips/       crops and flow -> 16-frame clips, dynamic images, cached arrays, model inputs

@@ -95,3 +95,9 @@ def test_the_regression_separates_what_is_separable_and_keeps_every_class_column
     assert np.mean(lp.argmax(1) == y) > 0.95
     assert np.all(lp[:, 3:] < -1e8)
     np.testing.assert_allclose(np.exp(lp[:, :3]).sum(1), 1.0, rtol=1e-6)
+
+
+def test_one_class_in_training_predicts_that_class():
+    model = fit_softmax(np.random.default_rng(0).normal(size=(10, 3)), np.full(10, 4), classes=6)
+    lp = log_prob(model, np.zeros((2, 3)))
+    assert lp.shape == (2, 6) and (lp.argmax(1) == 4).all()

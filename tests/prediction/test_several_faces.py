@@ -132,3 +132,27 @@ def test_a_face_joining_the_batch_mid_stream_predicts_as_offline(predictor, tmp_
     assert sorted((face, c.start_frame) for face, c in streamed) == sorted(expected)
     for face, clip in streamed:
         np.testing.assert_allclose(clip.probs, expected[(face, clip.start_frame)].probs, atol=1e-5)
+
+
+def test_a_face_that_leaves_mid_video_streams_as_offline(predictor, tmp_path):
+    """The right face goes at frame 26: its track keeps its last crop for the gap (12
+    frames) and then ends; offline keeps those bridged frames as streaming must, and both
+    give the same clips."""
+    video = write_frame_folder(tmp_path / "leaves", scene(lambda t: [left(t)] + ([right(t)] if t < 26 else []), n=52))
+    offline = predict_video(video, predictor, max_faces=4)
+    assert [(f.id, f.first_frame, f.last_frame) for f in offline.faces] == [(0, 0, 51), (1, 0, 37)]
+    expected = {(f.id, c.start_frame): c for f in offline.faces for c in f.clips}
+    assert [c.start_frame for c in offline.faces[1].clips] == [0, 8, 16]
+    info, frames = read_video(video)
+    streamed = list(stream_faces(predictor, frames, info.fps, max_faces=4))
+    assert sorted((face, c.start_frame) for face, c in streamed) == sorted(expected)
+    for face, clip in streamed:
+        want = expected[(face, clip.start_frame)]
+        assert (clip.end_frame, clip.label) == (want.end_frame, want.label)
+        if want.probs is not None:
+            np.testing.assert_allclose(clip.probs, want.probs, atol=1e-5)
+
+
+def test_frames_per_step_is_checked_before_any_face_appears(predictor):
+    with pytest.raises(ValueError, match="frames_per_step"):
+        list(stream_faces(predictor, [], 25.0, max_faces=2, frames_per_step=3))

@@ -14,6 +14,14 @@ as before these modules became a folder (without importing torch: preprocessing 
 import it).
 """
 
-from .windows import CLIP_LEN, CLIP_STRIDE, STORED_FLOAT, ClipWindow, clip_ending_at, clip_starts, rgb_to_unit
+from .windows import (
+    CLIP_LEN,
+    CLIP_STRIDE,
+    STORED_FLOAT,
+    ClipWindow,
+    clip_ending_at,
+    clip_starts,
+    rgb_to_unit,
+)
 
 __all__ = ["CLIP_LEN", "CLIP_STRIDE", "STORED_FLOAT", "ClipWindow", "clip_ending_at", "clip_starts", "rgb_to_unit"]

@@ -113,7 +113,7 @@ class PreprocessCache:
         return int(self.index[video_key(video)]["clips"])
 
     def load(self, video: str | os.PathLike, names=None) -> dict[str, np.ndarray]:
-        """The arrays of ``preprocess.py`` for a video already processed (only ``names``, if given)."""
+        """The arrays of ``clips/arrays.py`` for a video already processed (only ``names``, if given)."""
         if not Path(video).exists():
             raise FileNotFoundError(f"{video}: no such video")
         key = video_key(video)

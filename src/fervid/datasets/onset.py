@@ -16,7 +16,7 @@ Subjects differ far more in appearance than the movement changes a frame, as fac
 It is small enough to train on in seconds on a CPU (tensors made in memory, no video,
 no face detector), so it answers one question: can a clip stream learn motion that
 transfers to unseen subjects, when appearance is a nuisance? Used by
-``benchmarks/diagnose_streams.py`` and by the learning test in ``tests/test_fourstream.py``.
+``benchmarks/diagnose_streams.py`` and by the learning test in ``tests/models/test_fourstream.py``.
 
     clips (N, T, 3, S, S) float32 in [-1, 1], labels (N,) int64 (the index in ``TASKS[task]``), subjects (N,) int64
 """

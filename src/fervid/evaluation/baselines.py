@@ -12,7 +12,7 @@ Two classifiers (multinomial logistic regression, scikit-learn, standardised fea
 
 ``static_vs_temporal_check`` of the synthetic set fits them on ground-truth-aligned crops
 of the raw videos; ``linear_floors`` fits them on fervid's own preprocessed crops (the
-arrays of ``preprocess.py``), on a cross-validation fold's training videos, and tests
+arrays of ``clips/arrays.py``), on a cross-validation fold's training videos, and tests
 them on its held-out videos: the same subjects and the same crops the network sees.
 It reads arrays only (numpy, OpenCV, scikit-learn), so both the data sets and the evaluation use it.
 """
@@ -93,14 +93,27 @@ class LinearClassifier:
     """A fitted ``fit_softmax``: features standardised, then multinomial logistic regression."""
 
     scaler: StandardScaler
-    regression: LogisticRegression
+    regression: LogisticRegression  # or _OneClass
     classes: int
+
+
+@dataclass
+class _OneClass:
+    """The regression of a training set with one class: that class, always."""
+
+    classes_: np.ndarray
+
+    def predict_log_proba(self, x: np.ndarray) -> np.ndarray:
+        return np.zeros((len(x), 1))
 
 
 def fit_softmax(x: np.ndarray, y: np.ndarray, classes: int, l2: float = 1e-2) -> LinearClassifier:
     """Multinomial logistic regression (scikit-learn's, L-BFGS to convergence) on
     standardised features, minimising the mean cross-entropy + ``l2``/2·|W|²."""
     scaler = StandardScaler().fit(x)
+    if len(np.unique(y)) < 2:  # one class in training: scikit-learn refuses; predict it always
+        regression = _OneClass(np.unique(y))
+        return LinearClassifier(scaler, regression, classes)
     regression = LogisticRegression(C=1.0 / (l2 * len(x)), max_iter=2000)
     with warnings.catch_warnings():  # a fold that has not converged in 2000 steps is still a floor
         warnings.simplefilter("ignore", ConvergenceWarning)

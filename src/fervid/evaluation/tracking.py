@@ -6,10 +6,12 @@ assignment on box overlap (a pair needs IoU >= ``min_iou``). Then:
 
 - identity switches: per true face, how often the track paired with it changes from one
   paired frame to the next; reported per 100 true faces (face-tracks);
-- coverage (IDF1-style): each true face is given one track for the whole video (the
-  assignment of tracks to true faces that pairs the most frames, one track per face),
-  and coverage is the share of the frames a true face is in view in which that very
-  track is paired with it.
+- IDF1 (Ristani et al. 2016): each true face is given one track for the whole video
+  (the assignment of tracks to true faces that pairs the most frames, one track per
+  face); IDTP counts the frames in which a face's own track is paired with it. ID recall
+  ("coverage") = IDTP / the frames true faces are in view; ID precision = IDTP / the
+  frames tracks are present; IDF1 = 2 IDTP / (both denominators summed). Extra tracks and
+  tracks that linger after their face has gone lower the precision, not the recall.
 """
 
 from __future__ import annotations
@@ -47,13 +49,16 @@ def identity_metrics(truth: list[list[Box | None]], tracks: dict[int, dict[int, 
     ids = sorted(tracks)
     counts = np.array([[sum(v == i for v in p.values()) for i in ids] for p in paired]) if ids else np.zeros((len(truth), 0))
     rows, cols = linear_sum_assignment(-counts) if counts.size else ([], [])
-    covered = sum(int(counts[r, c]) for r, c in zip(rows, cols))
+    covered = sum(int(counts[r, c]) for r, c in zip(rows, cols))  # IDTP
     visible = sum(sum(b is not None for b in boxes) for boxes in truth)
+    present = sum(len(boxes) for boxes in tracks.values())
     return {
         "true_faces": len(truth),
         "tracks": len(tracks),
         "id_switches": int(switches),
         "id_switches_per_100_faces": 100.0 * switches / max(len(truth), 1),
-        "coverage": covered / max(visible, 1),
+        "coverage": covered / max(visible, 1),  # ID recall
+        "id_precision": covered / max(present, 1),
+        "idf1": 2 * covered / max(visible + present, 1),
         "paired_share": sum(len(p) for p in paired) / max(visible, 1),  # frames in view paired with any track
     }

@@ -9,7 +9,8 @@ to it, or none), so each face gets exactly the one-face front end: its own smoot
 its own gap bridging (a face missing for up to ``AlignSettings.max_gap`` frames keeps
 its id and its last crop; one gone longer ends its track) and its own flow against its
 previous crop. Unmatched detections start new tracks, largest face first, while fewer
-than ``max_faces`` are open; faces narrower than ``min_face_px`` are ignored.
+than ``max_faces`` are open (a newcomer does not displace an open track: it waits until
+one ends); faces narrower than ``min_face_px`` are ignored.
 
 The one-face path (``FramePipeline`` alone, training, the data set layouts, ``fervid
 predict`` without ``--max-faces``) does not go through here and is unchanged.

@@ -8,13 +8,32 @@
     writers.py    JSON, CSV, timeline PNG, annotated video
 
 Offline and streaming give the same predictions (tested), through the same clip rules
-(``fervid.clips``), input tensors (``fervid.clipset``) and network methods.
+(``fervid.clips``), input tensors (``fervid.clips.inputs``) and network methods.
 """
 
 from .loading import Predictor, find_model, load_predictor
-from .offline import output_names, predict_arrays, predict_faces, predict_video, predict_videos
-from .results import MAX_LOST_SHARE, NO_FACE, ClipPrediction, FacePrediction, VideoPrediction
-from .streaming import FaceStreams, StreamingPredictor, intra_op_threads, stream_faces, stream_frames, streaming_threads
+from .offline import (
+    output_names,
+    predict_arrays,
+    predict_faces,
+    predict_video,
+    predict_videos,
+)
+from .results import (
+    MAX_LOST_SHARE,
+    NO_FACE,
+    ClipPrediction,
+    FacePrediction,
+    VideoPrediction,
+)
+from .streaming import (
+    FaceStreams,
+    StreamingPredictor,
+    intra_op_threads,
+    stream_faces,
+    stream_frames,
+    streaming_threads,
+)
 from .writers import annotate_video, write_outputs
 
 __all__ = [

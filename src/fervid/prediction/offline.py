@@ -7,17 +7,20 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import tempfile
 from collections.abc import Iterable, Sequence
+from contextlib import ExitStack
 from pathlib import Path
 
 import numpy as np
 import torch
 
-from ..clips.arrays import VideoArrays, preprocessed_video
+from ..clips.arrays import VideoArrays, preprocessed_video, remove_stale_spills
 from ..clips.inputs import VideoClips
+from ..clips.windows import clip_starts
 from ..evaluation.inference import predict_clips
 from ..frontend.faces import BlazeFace, NoFaceError
-from ..frontend.pipeline import FrameResult, usable_cores
+from ..frontend.pipeline import usable_cores
 from ..frontend.tracks import FaceTracks, TrackSettings
 from ..frontend.video import read_video
 from ..progress import progress_bar
@@ -28,7 +31,7 @@ from .writers import write_outputs
 
 @torch.inference_mode()
 def predict_arrays(predictor: Predictor, arrays: dict[str, np.ndarray], video: str = "", batch_size: int = 16) -> VideoPrediction:
-    """Classify every clip of a preprocessed video (the arrays of ``preprocess.py``)."""
+    """Classify every clip of a preprocessed video (the arrays of ``clips/arrays.py``)."""
     s, model = predictor.settings, predictor.model
     n = int(arrays["n_frames"])
     detected = arrays["detected"][:n]
@@ -79,39 +82,55 @@ def predict_faces(video: str | os.PathLike, predictor: Predictor, detector: Blaz
     """Every face of a video, each followed with a stable id (``frontend.tracks``), cut into
     its own clips on the video's clip grid (from the first multiple of the stride at or
     after its first frame, so that streaming steps all faces together) and predicted as a
-    video of its own (a face seen only between two grid points gets none); the result's
-    ``faces`` holds them all (clip frames in the video's numbering), its own clips and
-    label are the main face's (the longest track). Raises ``NoFaceError`` if none."""
+    video of its own, exactly as ``FaceStreams`` streams it: a face's frames bridged after
+    it was last seen (up to ``max_gap``) are kept, as the one-face path keeps them, and a
+    window without a detected face in it is "no face". The result's ``faces`` holds them
+    all (clip frames in the video's numbering); its own clips and label are the main
+    face's (the longest track). Each face's crops and flow wait on disk while the video is
+    read (``spill_dir``: the system's temporary folder), so memory stays flat in video
+    length. Raises ``NoFaceError`` if there is no face."""
     settings = predictor.settings
     if settings.face_source != "blazeface":
         raise ValueError(f"{predictor.source}: trained on OpenFace crops; several faces need fervid's own detector")
     info, frames = read_video(video, settings.frame_folder_fps)
     tracks = FaceTracks(settings, detector or BlazeFace(), track_settings)
-    per_face: dict[int, list[FrameResult]] = {}
-    for frame in frames:
-        for face_id, result in tracks.push(frame).items():
-            per_face.setdefault(face_id, []).append(result)
-    faces = []
-    for track in tracks.close():
-        results = per_face[track.id]
-        results = results[: max(i for i, r in enumerate(results) if r.detected) + 1]  # not the frames bridged after its last sight
-        face = FacePrediction(track.id, track.first_frame, track.first_frame + len(results) - 1, [], [r.box for r in results])
-        # Its clips on the video's clip grid, as streaming cuts them (FaceStreams): from the
-        # first multiple of the stride at or after its first frame.
-        skip = -track.first_frame % settings.clip_stride
-        if any(r.detected for r in results[skip:]):
-            with VideoArrays(settings, f"{video} (face {track.id})") as builder:
-                for result in results[skip:]:
-                    builder.add(result)
-                builder.finish()
-                arrays = {**builder.arrays(), "fps": np.array(info.fps)}
-            own = predict_arrays(predictor, arrays, str(video))
-            face.clips = [shifted(c, track.first_frame + skip, info.fps) for c in own.clips]
-        faces.append(face)
+    spill_dir = Path(tempfile.gettempdir())
+    remove_stale_spills(spill_dir)
+    with ExitStack() as open_builders:
+        builders: dict[int, tuple[int, VideoArrays]] = {}  # face id -> (its first window's frame, its arrays)
+        boxes: dict[int, list] = {}
+        for i, frame in enumerate(frames):
+            for face_id, result in tracks.push(frame).items():
+                boxes.setdefault(face_id, []).append(result.box)
+                if face_id not in builders and i % settings.clip_stride == 0:  # its first window opens on the clip grid
+                    builder = open_builders.enter_context(VideoArrays(settings, f"{video} (face {face_id})", spill_dir))
+                    builders[face_id] = (i, builder)
+                if face_id in builders:
+                    builders[face_id][1].add(result)
+        faces = []
+        for track in tracks.close():
+            face = FacePrediction(track.id, track.first_frame, track.first_frame + track.frames - 1, [], boxes[track.id])
+            if track.id in builders:
+                start, builder = builders[track.id]
+                face.clips = [shifted(c, start, info.fps) for c in _face_clips(predictor, builder, str(video), info.fps)]
+            faces.append(face)
     if not faces:
         raise NoFaceError(f"{video}: no face found in any of {tracks.frame} frames")
     main = max(faces, key=lambda f: (f.last_frame - f.first_frame, -f.id))
     return VideoPrediction(str(video), info.fps, tracks.frame, list(main.clips), predictor.source, predictor.precision, faces)
+
+
+def _face_clips(predictor: Predictor, builder: VideoArrays, video: str, fps: float) -> list:
+    """One face's clips from its arrays; if it was not detected in any of them (only
+    bridged frames after the grid point), its windows are "no face", as streaming gives."""
+    s = predictor.settings
+    if not any(builder.detected):
+        lost = np.array(builder.lost, bool)
+        n = len(lost)
+        return [clip_prediction(c, start, s.clip_len, n, fps, float(1 - lost[start : start + s.clip_len].mean()), None)
+                for c, start in enumerate(clip_starts(n, s.clip_len, s.clip_stride))]
+    builder.finish()
+    return predict_arrays(predictor, {**builder.arrays_on_disk(), "fps": np.array(fps)}, video).clips
 
 
 def output_names(videos: Sequence[str | os.PathLike]) -> list[str]:

@@ -365,16 +365,18 @@ class FaceStreams:
     Detection runs once per frame (``frontend.tracks.FaceTracks``); each face track gets a
     ``StreamingPredictor`` of its own (its recurrent state) when it starts, fed its own
     crops and flow, and dropped when the track ends; its predictions come out in the
-    video's frame numbers. Every face's clips lie on the video's clip grid (a face's first
-    window opens at the first multiple of the stride, 8, at or after it appears; offline
-    cuts the same), so all faces step together: their states go through each ConvLSTM
-    stream as one batch."""
+    video's frame numbers, the same as ``predict_faces`` gives offline. Every face's clips
+    lie on the video's clip grid (a face's first window opens at the first multiple of the
+    stride, 8, at or after it appears), so all faces step together: their states go
+    through each ConvLSTM stream as one batch."""
 
     def __init__(self, predictor: Predictor, fps: float = 25.0, detector: BlazeFace | None = None,
                  track_settings: TrackSettings = TrackSettings(), parallel_streams: bool | None = None,
                  frames_per_step: int = 1):
         if predictor.settings.face_source != "blazeface":
             raise ValueError(f"{predictor.source}: trained on OpenFace crops; streaming runs fervid's BlazeFace front end only")
+        if frames_per_step < 1 or predictor.settings.clip_stride % frames_per_step:
+            raise ValueError(f"frames_per_step must divide the clip stride {predictor.settings.clip_stride}, got {frames_per_step}")
         self.predictor, self.fps = predictor, fps
         self.detector = detector or BlazeFace()
         self.tracks = FaceTracks(predictor.settings, self.detector, track_settings)

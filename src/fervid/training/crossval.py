@@ -290,7 +290,7 @@ def _markdown(summary: dict, out: Path) -> str:
     if summary.get("linear_floors"):
         lines += ["", "The linear rows are floors: logistic regression on the same folds' preprocessed face crops (grey,",
                   "standardised per frame), static from one frame at a time, temporal from frame differences over the",
-                  "video (`fervid.baselines`). A configuration below the temporal floor has not learned the motion a",
+                  "video (`fervid.evaluation.baselines`). A configuration below the temporal floor has not learned the motion a",
                   "linear model finds."]
     if summary["mcnemar"]:
         lines += ["", "McNemar's exact test on per-video correctness (pooled test folds):", "",

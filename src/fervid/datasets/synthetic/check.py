@@ -1,5 +1,5 @@
 """The synthetic set's own check: does one frame give the expression away? Linear
-classifiers (``fervid.baselines``) on ground-truth-aligned crops of the written videos,
+classifiers (``fervid.evaluation.baselines``) on ground-truth-aligned crops of the written videos,
 static against temporal, with subject-group cross-validation."""
 
 from __future__ import annotations
