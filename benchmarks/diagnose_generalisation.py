@@ -23,31 +23,24 @@ from common import override
 from fervid.atomic import write_json
 from fervid.clips.arrays import PreprocessSettings
 from fervid.clips.cache import PreprocessCache
-from fervid.clips.inputs import ClipSet, arrays_needed
+from fervid.clips.inputs import ClipSet
 from fervid.datasets import fold_split, read_manifest, subject_groups
 from fervid.datasets.splits import natural_key
 from fervid.evaluation.baselines import linear_floors
 from fervid.evaluation.report import plot_curves
 from fervid.models.fourstream import build_config
-from fervid.training.crossval import floor_videos
+from fervid.training.crossval import cached_clip_set, floor_videos
 from fervid.training.recipes import OPTIMIZERS, TrainConfig
 from fervid.training.train import train
 
 
 def clip_set(entries, cache: PreprocessCache, streams) -> ClipSet:
-    memo: dict = {}
-
-    def load(key):
-        if key not in memo:
-            memo[key] = cache.load(key, names=arrays_needed(streams))
-        return memo[key]
-
+    """crossval's clip set, after checking that every video was preprocessed."""
     missing = [str(e.path) for e in entries if not cache.has(e.path)]
     if missing:
         raise SystemExit(f"{len(missing)} videos not preprocessed with these settings in {cache.folder.parent}, e.g. {missing[0]}: "
                          "run `fervid preprocess <manifest.csv> --cache <that folder>` first")
-    return ClipSet([(str(e.path), e.label) for e in entries], load, cache.settings.clip_len, streams,
-                   [cache.clip_count(e.path) for e in entries])
+    return cached_clip_set(entries, cache, streams)
 
 
 def main() -> None:

@@ -73,6 +73,14 @@ CONFIG_NAMES = {
 PAIRS = (("b", "c"), ("d", "e"), ("a", "e"), ("a", "c"), ("c", "e"))  # the comparisons the paper draws
 
 
+def cached_clip_set(entries: list[VideoEntry], cache: PreprocessCache, streams) -> ClipSet:
+    """Every clip of ``entries`` from the preprocessed cache, loading only the arrays the
+    given streams read (a video is read when first needed)."""
+    load = functools.partial(cache.load, names=arrays_needed(streams))
+    videos = [(str(e.path), e.label) for e in entries]
+    return ClipSet(videos, load, cache.settings.clip_len, streams, [cache.clip_count(e.path) for e in entries])
+
+
 def run_fold(
     ablation: str,
     fold: int,
@@ -101,14 +109,7 @@ def run_fold(
     train_subjects = {e.subject for e in train_entries}
     assert not train_subjects & {e.subject for e in test_entries}, "a subject on both sides of the split"
     streams = model_config.streams
-    load = functools.partial(cache.load, names=arrays_needed(streams))  # only what these streams read
-
-    def clip_set(fold_entries: list[VideoEntry]) -> ClipSet:
-        videos = [(str(e.path), e.label) for e in fold_entries]
-        counts = [cache.clip_count(e.path) for e in fold_entries]
-        return ClipSet(videos, load, cache.settings.clip_len, streams, counts)
-
-    train_clips, test_clips = clip_set(train_entries), clip_set(test_entries)
+    train_clips, test_clips = cached_clip_set(train_entries, cache, streams), cached_clip_set(test_entries, cache, streams)
     if wanted(progress):
         print(
             f"({ablation}) fold {fold}: train {len(train_clips)} clips / {len(train_entries)} videos / "
