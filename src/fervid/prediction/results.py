@@ -55,40 +55,10 @@ def _probs_dict(probs: np.ndarray | None) -> dict | None:
     return None if probs is None else {k: round(float(p), 6) for k, p in zip(EXPRESSIONS, probs)}
 
 
-@dataclass
-class FacePrediction:
-    """One face track of a video: its id, the frames it spans, its clips (frame numbers and
-    times of the video) and, for drawing, its crop box per frame."""
+class _OverClips:
+    """``probs`` and ``label`` of something made of ``clips`` (a video, a face)."""
 
-    id: int
-    first_frame: int
-    last_frame: int  # inclusive
-    clips: list[ClipPrediction] = field(default_factory=list)
-    boxes: list[tuple] = field(default_factory=list, repr=False)  # per frame from first_frame; not written
-
-    @property
-    def probs(self) -> np.ndarray | None:
-        return mean_probs(self.clips)
-
-    @property
-    def label(self) -> str:
-        probs = self.probs
-        return NO_FACE if probs is None else EXPRESSIONS[int(np.argmax(probs))]
-
-    def to_dict(self) -> dict:
-        return {"id": self.id, "first_frame": self.first_frame, "last_frame": self.last_frame, "label": self.label,
-                "probs": _probs_dict(self.probs), "clips": [c.to_dict() for c in self.clips]}
-
-
-@dataclass
-class VideoPrediction:
-    video: str
-    fps: float
-    frames: int
-    clips: list[ClipPrediction] = field(default_factory=list)
-    model: str = ""  # the weights that made it
-    precision: str = ""  # float32 or bfloat16 (resolved)
-    faces: list[FacePrediction] = field(default_factory=list)  # with --max-faces: every face; clips are the main face's
+    clips: list[ClipPrediction]
 
     @property
     def probs(self) -> np.ndarray | None:
@@ -99,6 +69,33 @@ class VideoPrediction:
     def label(self) -> str:
         probs = self.probs
         return NO_FACE if probs is None else EXPRESSIONS[int(np.argmax(probs))]
+
+
+@dataclass
+class FacePrediction(_OverClips):
+    """One face track of a video: its id, the frames it spans, its clips (frame numbers and
+    times of the video) and, for drawing, its crop box per frame."""
+
+    id: int
+    first_frame: int
+    last_frame: int  # inclusive
+    clips: list[ClipPrediction] = field(default_factory=list)
+    boxes: list[tuple] = field(default_factory=list, repr=False)  # per frame from first_frame; not written
+
+    def to_dict(self) -> dict:
+        return {"id": self.id, "first_frame": self.first_frame, "last_frame": self.last_frame, "label": self.label,
+                "probs": _probs_dict(self.probs), "clips": [c.to_dict() for c in self.clips]}
+
+
+@dataclass
+class VideoPrediction(_OverClips):
+    video: str
+    fps: float
+    frames: int
+    clips: list[ClipPrediction] = field(default_factory=list)
+    model: str = ""  # the weights that made it
+    precision: str = ""  # float32 or bfloat16 (resolved)
+    faces: list[FacePrediction] = field(default_factory=list)  # with --max-faces: every face; clips are the main face's
 
     def to_dict(self) -> dict:
         probs = self.probs
