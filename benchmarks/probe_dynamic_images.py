@@ -3,7 +3,7 @@ array of a preprocessed set, and a linear probe (``evaluation.baselines.fit_soft
 of each dynamic image on held-out subjects (the set's subject-group folds, as crossval),
 per clip and per video (clip log-probabilities summed), at full size and block-averaged.
 
-    python benchmarks/probe_dynamic_images.py data/synth-demo [--k 3]
+    python benchmarks/probe_dynamic_images.py data/synth-demo [--k 3] [--onset-clips]
 
 The set must be preprocessed at the small preset (``fervid preprocess <manifest>
 --cache <data>/cache``, or a run of ``fervid demo`` / ``benchmarks/floors.py``).
@@ -24,7 +24,7 @@ from fervid.evaluation.baselines import fit_softmax, log_prob
 from fervid.labels import EXPRESSIONS
 from fervid.models.fourstream import PRESETS
 
-ARRAYS = ("flow_dynamic", "rgb_dynamic", "flow")
+ARRAYS = ("flow_dynamic", "rgb_dynamic", "flow", "clip_starts")
 
 
 def block_mean(images: np.ndarray, pool: int) -> np.ndarray:
@@ -37,8 +37,11 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("data", help="a folder with manifest.csv and cache/")
     parser.add_argument("--k", type=int, default=3, help="subject groups")
+    parser.add_argument("--onset-clips", action="store_true",
+                        help="only the clips that overlap the expression's onset-to-apex (a synthetic set's manifest columns)")
     args = parser.parse_args()
-    print(header(f"dynamic images of {args.data}: scale and a linear probe on held-out subjects", 1))
+    which = ", the clips over onset-to-apex only" if args.onset_clips else ""
+    print(header(f"dynamic images of {args.data}: scale and a linear probe on held-out subjects{which}", 1))
     data = Path(args.data)
     entries = read_manifest(data / "manifest.csv")
     cache = PreprocessCache(data / "cache", PreprocessSettings(face_size=PRESETS["small"].face_size))
@@ -46,7 +49,7 @@ def main() -> None:
     if missing:
         raise SystemExit(f"{len(missing)} videos of {data} not preprocessed at the small preset, e.g. {missing[0].path}")
     arrays = {str(e.path): cache.load(e.path, names=ARRAYS) for e in entries}
-    for name in ARRAYS:
+    for name in ARRAYS[:3]:
         values = np.concatenate([np.asarray(a[name], np.float32).ravel() for a in arrays.values()])
         print(f"{name:<13} std {values.std():.4f}, mean |v| {np.abs(values).mean():.4f}, "
               f"share |v| < 0.01 {np.mean(np.abs(values) < 0.01):.2f}, max |v| {np.abs(values).max():.3f}")
@@ -61,6 +64,12 @@ def main() -> None:
                     x, y, v = [], [], []
                     for i, e in enumerate(videos):
                         images = block_mean(np.asarray(arrays[str(e.path)][name], np.float32), pool)
+                        if args.onset_clips:
+                            onset, apex = int(e.extra["onset"]), int(e.extra["apex"])
+                            starts = np.asarray(arrays[str(e.path)]["clip_starts"])
+                            images = images[(starts <= apex) & (starts + 16 > onset)]
+                            if not len(images):
+                                continue
                         x.append(images.reshape(len(images), -1))
                         y += [EXPRESSIONS.index(e.label)] * len(images)
                         v += [i] * len(images)
