@@ -3,7 +3,7 @@ array of a preprocessed set, and a linear probe (``evaluation.baselines.fit_soft
 of each dynamic image on held-out subjects (the set's subject-group folds, as crossval),
 per clip and per video (clip log-probabilities summed), at full size and block-averaged.
 
-    python benchmarks/probe_dynamic_images.py data/synth-demo [--k 3] [--onset-clips]
+    python benchmarks/probe_dynamic_images.py data/synth-demo [--k 3] [--onset-clips | --top-motion 2]
 
 The set must be preprocessed at the small preset (``fervid preprocess <manifest>
 --cache <data>/cache``, or a run of ``fervid demo`` / ``benchmarks/floors.py``).
@@ -37,10 +37,13 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("data", help="a folder with manifest.csv and cache/")
     parser.add_argument("--k", type=int, default=3, help="subject groups")
+    parser.add_argument("--top-motion", type=int, default=0,
+                        help="only each video's K clips with the most motion (mean |flow| over the clip's frames; no ground truth)")
     parser.add_argument("--onset-clips", action="store_true",
                         help="only the clips that overlap the expression's onset-to-apex (a synthetic set's manifest columns)")
     args = parser.parse_args()
     which = ", the clips over onset-to-apex only" if args.onset_clips else ""
+    which += f", each video's {args.top_motion} clips with the most motion" if args.top_motion else ""
     print(header(f"dynamic images of {args.data}: scale and a linear probe on held-out subjects{which}", 1))
     data = Path(args.data)
     entries = read_manifest(data / "manifest.csv")
@@ -64,6 +67,10 @@ def main() -> None:
                     x, y, v = [], [], []
                     for i, e in enumerate(videos):
                         images = block_mean(np.asarray(arrays[str(e.path)][name], np.float32), pool)
+                        if args.top_motion:
+                            flow, starts = np.asarray(arrays[str(e.path)]["flow"], np.float32), np.asarray(arrays[str(e.path)]["clip_starts"])
+                            motion = np.array([np.abs(flow[st : st + 16]).mean() for st in starts])
+                            images = images[np.sort(np.argsort(-motion)[: args.top_motion])]
                         if args.onset_clips:
                             onset, apex = int(e.extra["onset"]), int(e.extra["apex"])
                             starts = np.asarray(arrays[str(e.path)]["clip_starts"])
