@@ -19,15 +19,9 @@ from __future__ import annotations
 import numpy as np
 from scipy.optimize import linear_sum_assignment
 
+from ..frontend.faces import box_iou
+
 Box = list[float]
-
-
-def _iou(a: Box, b: Box) -> float:
-    x0, y0 = max(a[0], b[0]), max(a[1], b[1])
-    x1, y1 = min(a[2], b[2]), min(a[3], b[3])
-    inter = max(0.0, x1 - x0) * max(0.0, y1 - y0)
-    union = (a[2] - a[0]) * (a[3] - a[1]) + (b[2] - b[0]) * (b[3] - b[1]) - inter
-    return inter / union if union > 0 else 0.0
 
 
 def identity_metrics(truth: list[list[Box | None]], tracks: dict[int, dict[int, Box]], min_iou: float = 0.3) -> dict:
@@ -40,7 +34,8 @@ def identity_metrics(truth: list[list[Box | None]], tracks: dict[int, dict[int, 
         ids = [i for i, boxes in tracks.items() if t in boxes]
         if not faces or not ids:
             continue
-        overlap = np.array([[_iou(truth[g][t], tracks[i][t]) for i in ids] for g in faces])
+        boxes = np.array([tracks[i][t] for i in ids], float)
+        overlap = np.stack([box_iou(np.asarray(truth[g][t], float), boxes) for g in faces])
         rows, cols = linear_sum_assignment(-overlap)
         for r, c in zip(rows, cols):
             if overlap[r, c] >= min_iou:

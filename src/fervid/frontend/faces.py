@@ -59,7 +59,8 @@ def _anchors() -> np.ndarray:
     return np.concatenate(centres).astype(np.float32)
 
 
-def _iou(box: np.ndarray, boxes: np.ndarray) -> np.ndarray:
+def box_iou(box: np.ndarray, boxes: np.ndarray) -> np.ndarray:
+    """Overlap (intersection over union) of one box (4,) with each of boxes (N, 4), x0 y0 x1 y1."""
     x0 = np.maximum(box[0], boxes[:, 0])
     y0 = np.maximum(box[1], boxes[:, 1])
     x1 = np.minimum(box[2], boxes[:, 2])
@@ -130,7 +131,7 @@ class BlazeFace:
         remaining = np.ones(len(scores), bool)
         while remaining.any():
             top = np.flatnonzero(remaining)[0]
-            cluster = remaining & (_iou(boxes[top], boxes) > self.nms_iou)
+            cluster = remaining & (box_iou(boxes[top], boxes) > self.nms_iou)
             w = scores[cluster] / scores[cluster].sum()
             detections.append(
                 Detection(
@@ -213,7 +214,7 @@ class FaceTracker:
         if self.track is None:
             return detections[0]
         current = np.array(self.track.box())
-        overlaps = _iou(current, np.stack([d.box for d in detections]))
+        overlaps = box_iou(current, np.stack([d.box for d in detections]))
         return detections[int(np.argmax(overlaps))]
 
     def update(self, frame: np.ndarray) -> TrackedFrame:

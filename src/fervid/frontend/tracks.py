@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 from scipy.optimize import linear_sum_assignment
 
-from .faces import BlazeFace, Detection, _iou
+from .faces import BlazeFace, Detection, box_iou
 from .pipeline import FramePipeline, FrameResult
 
 if TYPE_CHECKING:  # annotations only: the settings are made downstream, where the whole preprocessing is
@@ -55,10 +55,6 @@ class FaceTrack:
     last: Detection  # the last detection assigned to it
     last_detected_frame: int
     frames: int = 0  # frames this track has produced (bridged ones included)
-
-    @property
-    def misses(self) -> int:
-        return self.pipeline.tracker.misses
 
 
 @dataclass
@@ -124,7 +120,7 @@ class FaceTracks:
         for row, track_id in enumerate(ids):
             last = self.open[track_id].last
             width = max(float(last.box[2] - last.box[0]), 1.0)
-            overlap = _iou(last.box, boxes)
+            overlap = box_iou(last.box, boxes)
             for col, d in enumerate(detections):
                 shift = float(np.linalg.norm(d.keypoints - last.keypoints, axis=1).mean()) / width
                 if overlap[col] >= ts.min_iou or shift <= ts.max_keypoint_shift:
