@@ -73,3 +73,34 @@ def test_bfloat16_stack_keeps_h_in_bfloat16_and_c_in_float32(cell):
     error = (low.float() - reference).abs() / reference.std()
     print(f"{cell}: mean {error.mean():.4f}, max {error.max():.4f} of the output's spread")
     assert error.mean() < 0.02 and error.max() < 0.25
+
+
+def test_channels_last_weights_only_for_bfloat16_on_a_cpu():
+    assert P.prefers_channels_last("cpu", "bfloat16")
+    assert not P.prefers_channels_last("cpu", "float32")
+    assert not P.prefers_channels_last("cuda", "bfloat16")
+    with pytest.raises(ValueError, match="resolve 'auto' first"):
+        P.prefers_channels_last("cpu", "auto")
+
+
+def test_a_bfloat16_predictor_holds_its_weights_channels_last_with_the_same_outputs():
+    """``Predictor`` lays the weights out for oneDNN's bfloat16 convolution; the layout
+    changes speed, not values (to bfloat16 rounding)."""
+    from fervid.clips.arrays import PreprocessSettings
+    from fervid.prediction import Predictor
+
+    torch.manual_seed(0)
+    model = FourStreamNet(build_config("small", "e")).eval()
+    inputs = random_inputs(model, 2, generator=torch.Generator().manual_seed(1))
+    with torch.no_grad(), torch.autocast("cpu", dtype=torch.bfloat16):
+        before = model(inputs).float()
+    weights = [m.weight for m in model.modules() if isinstance(m, torch.nn.Conv2d)]
+    assert not any(w.is_contiguous(memory_format=torch.channels_last) and not w.is_contiguous() for w in weights)
+    predictor = Predictor(model, PreprocessSettings(face_size=32), "x", "bfloat16")
+    assert all(w.is_contiguous(memory_format=torch.channels_last) for w in weights if w.shape[-1] > 1)
+    with torch.no_grad(), predictor.autocast():
+        after = predictor.model(inputs).float()
+    torch.testing.assert_close(after, before, atol=0.05, rtol=0.05)
+    fp32 = FourStreamNet(build_config("small", "e")).eval()
+    Predictor(fp32, PreprocessSettings(face_size=32), "x", "float32")
+    assert all(m.weight.is_contiguous() for m in fp32.modules() if isinstance(m, torch.nn.Conv2d))

@@ -68,6 +68,20 @@ def autocast(device: torch.device | str, precision: str):
     return nullcontext()
 
 
+def prefers_channels_last(device: torch.device | str, precision: str) -> bool:
+    """Whether to hold convolution weights channels-last for inference: yes for bfloat16
+    on a CPU, the layout oneDNN's bfloat16 convolution computes in (an NCHW
+    convolution there reorders its input and output, ``aten::copy_``, a third of the
+    ConvLSTM step's time); not otherwise, where it measured no faster
+    (float32 on a CPU: the gate arithmetic eagerly slower on interleaved channels).
+    Measured on a 2-core Xeon with AMX, small preset, the model's time per frame in
+    ``FaceStreams.push_faces`` (front end excluded; docs/several-faces): 2 faces 14.8 ->
+    10.5 ms, 4 faces 25.4 -> 18.8 ms in bfloat16; in float32 13.3 vs 14.3 ms, within noise."""
+    if precision == "auto":
+        raise ValueError("resolve 'auto' first (resolve_precision)")
+    return torch.device(device).type == "cpu" and precision == "bfloat16"
+
+
 def resolve_device(name: str) -> torch.device:
     """A device name, or "auto": CUDA if present, else the CPU (training and prediction alike)."""
     if name == "auto":

@@ -158,11 +158,7 @@ class StreamingPredictor:
     def end_window(self, ended: int | None) -> ClipPrediction | None:
         """The prediction of the window that started at ``ended`` (``take_face``'s answer,
         after the step), or None."""
-        if ended is None:
-            return None
-        assert self.windows[0] == ended, "windows end oldest first"
-        self.windows.pop(0)
-        return self._finish(ended)
+        return None if ended is None else finish_windows([(self, ended)])[0]
 
     def _step_streams(self) -> None:
         """The ConvLSTM streams of every batched window through the pending frames."""
@@ -223,16 +219,30 @@ class StreamingPredictor:
         """Whether the window opened at frame ``start`` has a row in the batched state."""
         return self.first_face is not None and start >= self.first_face
 
-    def _finish(self, start: int) -> ClipPrediction:
+    def window_features(self, start: int) -> tuple[dict[str, torch.Tensor], dict[str, torch.Tensor]] | None:
+        """The ending window (opened at ``start``, the oldest: windows end oldest first) as
+        the model's classification reads it: the clip streams' pooled features
+        {name: (1, Ch, S, S)} and the dynamic streams' inputs {name: (1, C, S, S)}; None
+        when the clip has too little face to classify (``has_face``)."""
+        assert self.windows and self.windows[0] == start, "windows end oldest first"
+        if not has_face(self._lost_real(), start, self.first_face):
+            return None
+        s, model = self.settings, self.predictor.model
+        features = {n: model.streams[n].pool(self.h_last[n][:1]) for n in self.clip_streams}  # the batch's first row
+        images = {}
+        if self.dynamic_streams:
+            rgb_di, flow_di = clip_dynamic_images(*self.window.frames(), [0], s.clip_len, s.dynamic)
+            dyn = dynamic_inputs(rgb_di[0], flow_di[0], self.dynamic_streams)
+            images = {n: dyn[n][None].to(self.predictor.device) for n in self.dynamic_streams}  # (C, S, S) -> (1, C, S, S)
+        return features, images
+
+    def close_window(self, start: int, probs: np.ndarray | None) -> ClipPrediction:
+        """The oldest window, classified (``finish_windows``), leaves: its prediction, and
+        its row out of the batched state."""
+        assert self.windows.pop(0) == start, "windows end oldest first"
         s = self.settings
-        lost = np.array(self.lost)[np.array(self.real)]  # real frames only, as offline
-        probs = None
-        if has_face(lost, start, self.first_face):
-            with self.predictor.autocast():
-                logits = self._logits()
-            probs = torch.softmax(logits.float(), 1)[0].cpu().numpy()
         prediction = clip_prediction(self.clips, start, s.clip_len, self.real_frames, self.fps,
-                                      float(1 - lost.mean()), probs)
+                                      float(1 - self._lost_real().mean()), probs)
         self.clips += 1
         if self._batched(start):  # the oldest open window: its row, the first, leaves the batch
             rows_left = any(map(self._batched, self.windows))
@@ -241,16 +251,29 @@ class StreamingPredictor:
             self.first_frames = self.first_frames[1:] if rows_left and self.first_frames is not None else None
         return prediction
 
-    def _logits(self) -> torch.Tensor:
-        """The finishing window's logits: the batch's first row (windows end oldest first)."""
-        s, model = self.settings, self.predictor.model
-        features = {n: model.streams[n].pool(self.h_last[n][:1]) for n in self.clip_streams}  # (1, Ch, S, S)
-        if self.dynamic_streams:
-            rgb_di, flow_di = clip_dynamic_images(*self.window.frames(), [0], s.clip_len, s.dynamic)
-            dyn = dynamic_inputs(rgb_di[0], flow_di[0], self.dynamic_streams)
-            images = {n: dyn[n][None].to(self.predictor.device) for n in self.dynamic_streams}  # (C, S, S) -> (1, C, S, S)
-            features.update(zip(images, self._side_by_side(lambda name, image: model.streams[name](image), images)))
-        return model.classify(features)
+    def _lost_real(self) -> np.ndarray:
+        """Per frame of the window, whether its face was lost: real frames only, as offline."""
+        return np.array(self.lost)[np.array(self.real)]
+
+
+def finish_windows(ending: list[tuple[StreamingPredictor, int]]) -> list[ClipPrediction]:
+    """The predictions of windows ending at once (one per face, each its predictor's
+    oldest), classified as one batch: the dynamic images through each ResNet stream in
+    one call (the streams side by side), every clip's features fused and through the head
+    in one (``FourStreamNet.classify``). All predictors share one model."""
+    found = [(k, inputs) for k, (streamer, start) in enumerate(ending) if (inputs := streamer.window_features(start)) is not None]
+    probs: list[np.ndarray | None] = [None] * len(ending)
+    if found:
+        lead = ending[found[0][0]][0]
+        model = lead.predictor.model
+        features = {n: torch.cat([f[n] for _, (f, _) in found]) for n in found[0][1][0]}  # (clips, Ch, S, S)
+        images = {n: torch.cat([i[n] for _, (_, i) in found]) for n in found[0][1][1]}  # (clips, C, S, S)
+        features.update(zip(images, lead._side_by_side(lambda name, image: model.streams[name](image), images)))
+        with lead.predictor.autocast():
+            logits = model.classify(features)
+        for (k, _), row in zip(found, torch.softmax(logits.float(), 1).cpu().numpy()):
+            probs[k] = row
+    return [streamer.close_window(start, p) for (streamer, start), p in zip(ending, probs)]
 
 
 _pool: ThreadPoolExecutor | None = None
@@ -401,10 +424,9 @@ class FaceStreams:
             start, streamer = self.streams[face_id]
             taken.append((face_id, start, streamer, streamer.take_face(result)))
         self._step_together([streamer for _, _, streamer, _ in taken if streamer.step_due])
-        for face_id, start, streamer, ended in taken:
-            prediction = streamer.end_window(ended)
-            if prediction is not None:
-                out.append((face_id, shifted(prediction, start, self.fps)))
+        ending = [(face_id, start, streamer, ended) for face_id, start, streamer, ended in taken if ended is not None]
+        predictions = finish_windows([(streamer, ended) for _, _, streamer, ended in ending])
+        out += [(face_id, shifted(prediction, start, self.fps)) for (face_id, start, _, _), prediction in zip(ending, predictions)]
         return out
 
     @torch.inference_mode()
