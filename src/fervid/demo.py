@@ -13,7 +13,7 @@ import torch
 from torch import nn
 
 from .checkpoint import load_model, save_model
-from .clips.inputs import ALL_STREAMS, CLIP_STREAMS, STREAM_CHANNELS
+from .clips.inputs import ALL_STREAMS
 from .clips.windows import CLIP_LEN
 from .models.fourstream import (
     ABLATIONS,
@@ -21,19 +21,9 @@ from .models.fourstream import (
     FourStreamNet,
     build_config,
     count_parameters,
+    random_inputs,
 )
 from .training.recipes import RECIPES
-
-
-def random_inputs(model: FourStreamNet, batch: int, frames: int = CLIP_LEN, generator=None) -> dict[str, torch.Tensor]:
-    """Random stand-ins for every stream the model reads (shapes as in ``fourstream``)."""
-    size = model.config.face_size
-    inputs = {}
-    for name in model.streams:
-        channels = STREAM_CHANNELS[name]
-        shape = (batch, frames, channels, size, size) if name in CLIP_STREAMS else (batch, channels, size, size)
-        inputs[name] = torch.rand(shape, generator=generator) * 2 - 1
-    return inputs
 
 
 def parameter_table(preset: str) -> str:

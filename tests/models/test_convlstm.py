@@ -5,6 +5,7 @@ import torch
 import torch.nn.functional as F
 from conftest import needs_compiler
 
+from fervid.diagnostics.gradients import parameter_gradient_norm
 from fervid.models.convlstm import (
     ConvLSTM,
     ConvLSTMCell,
@@ -175,15 +176,9 @@ def test_zero_first_frame_keeps_gradients_bounded():
     clip = torch.randn(B, 6, 2, H, W)  # unit scale, as the streams read it (clip_input_gain)
     direction = torch.randn(B, 8, H, W)
 
-    def grad_norm(x: torch.Tensor) -> float:
-        stack.zero_grad()
-        out, _ = stack(x)
-        (out[:, -1] * direction).sum().backward()
-        return torch.sqrt(sum(p.grad.square().sum() for p in stack.parameters())).item()
-
-    ordinary = grad_norm(clip)
+    ordinary = parameter_gradient_norm(stack, clip, direction)
     clip[:, 0] = 0
-    assert grad_norm(clip) < 4 * ordinary  # eps 1e-2: 12-54x (diagnose_streams.py zero-frame)
+    assert parameter_gradient_norm(stack, clip, direction) < 4 * ordinary  # eps 1e-2: 12-54x (diagnose_streams.py zero-frame)
 
 
 def test_conventional_output_is_bounded():
@@ -355,3 +350,18 @@ def test_channels_last_input_gives_standard_layout_states():
         hidden, state = stack(x)
         assert all(s.c.is_contiguous() for s in state)
         torch.testing.assert_close(hidden, stack(x.contiguous())[0])
+
+
+def test_enhanced_summands_are_what_the_step_normalises():
+    """``summands`` (for looking inside a layer) gives the three terms eq. 2's GroupNorm sums:
+    normalised, their sum is the step's h_t, at t = 0 (no h_{t-2}) and at t >= 2."""
+    torch.manual_seed(0)
+    cell = EnhancedConvLSTMCell(C, CH, 3, (H, W), norm_groups=2)
+    state = None
+    for t in range(3):
+        x_proj = cell.input_projection(torch.randn(B, C, H, W))
+        skip, lstm_out, h_skip = cell.summands(x_proj, state)
+        assert (h_skip is None) == (t < 2)
+        total = skip + lstm_out + (0 if h_skip is None else h_skip)
+        h, state = cell.step(x_proj, state)
+        torch.testing.assert_close(F.group_norm(total, 2, cell.norm.weight, cell.norm.bias, cell.norm.eps), h)

@@ -278,6 +278,16 @@ class EnhancedConvLSTMCell(ConvLSTMCell):
                          self.norm.weight, self.norm.bias, self.norm.num_groups, self.norm.eps, state_dtype(gates.device))
         return h, ConvLSTMState(h=h, c=c, h_prev=None if state is None else state.h)
 
+    def summands(self, x_proj: tuple[Tensor, ...], state: ConvLSTMState | None) -> tuple[Tensor, Tensor, Tensor | None]:
+        """The three terms eq. 2's GroupNorm sums at this step, each (B, Ch, H, W):
+        (W_xs*x_t, o_t∘tanh(c_t), h_{t-2} or None while it is zero); for looking inside a
+        layer (benchmarks/diagnose_streams.py layers), ``step`` does not call it."""
+        gates, skip = x_proj
+        if state is not None:
+            gates = gates + self.hidden_conv(state.h)
+        lstm_out, _ = lstm_pointwise(gates, None if state is None else state.c, self.peephole, self.output_from_current)
+        return skip, lstm_out, None if state is None else state.h_prev
+
 
 class ConvLSTM(nn.Module):
     """A stack of ConvLSTM or Enhanced ConvLSTM layers run over a clip.

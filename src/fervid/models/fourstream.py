@@ -23,6 +23,7 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from ..clips.inputs import ALL_STREAMS, CLIP_STREAMS, DYNAMIC_STREAMS, STREAM_CHANNELS
+from ..clips.windows import CLIP_LEN
 from ..labels import EXPRESSIONS
 from .convlstm import ConvLSTM, ConvLSTMConfig, ConvLSTMState, EnhancedConvLSTMCell
 from .resnet import NarrowResNet50, ResNetConfig
@@ -143,13 +144,20 @@ class ClipStream(nn.Module):
             clip = clip - (clip[:, 0] if reference is None else reference).unsqueeze(1)
         return clip * self.input_gain if self.input_gain != 1.0 else clip
 
+    def hidden_states(self, clip: Tensor, state: list[ConvLSTMState] | None = None,
+                      reference: Tensor | None = None) -> tuple[Tensor, list[ConvLSTMState]]:
+        """The stack through the frames of ``clip`` (B, T, C, H, W), from ``state`` (None: a
+        clip's start) -> (the top layer's h at every frame (B, T, Ch, H, W), the new state);
+        ``reference``: see ``prepare``. The model reads only the last (``step``)."""
+        return self.convlstm(self.prepare(clip, reference), state)
+
     def step(self, clip: Tensor, state: list[ConvLSTMState] | None = None,
              reference: Tensor | None = None) -> tuple[Tensor, list[ConvLSTMState]]:
         """The stack through the frames of ``clip`` (B, T, C, H, W), from ``state`` (None: a
         clip's start) -> (the top layer's last h (B, Ch, H, W), the new state). A clip read
         in pieces (streaming), each piece from the state the last returned, gives the h_T of
         the clip read whole; ``reference``: see ``prepare``."""
-        hidden, state = self.convlstm(self.prepare(clip, reference), state)  # (B, T, Ch, H, W)
+        hidden, state = self.hidden_states(clip, state, reference)  # (B, T, Ch, H, W)
         return hidden[:, -1], state
 
     def forward(self, clip: Tensor) -> Tensor:
@@ -285,3 +293,14 @@ class WithStreamHeads(nn.Module):
 
 def count_parameters(module: nn.Module) -> int:
     return sum(p.numel() for p in module.parameters())
+
+
+def random_inputs(model: FourStreamNet, batch: int, frames: int = CLIP_LEN, generator=None) -> dict[str, torch.Tensor]:
+    """Random stand-ins for every stream the model reads (shapes as in ``fourstream``)."""
+    size = model.config.face_size
+    inputs = {}
+    for name in model.streams:
+        channels = STREAM_CHANNELS[name]
+        shape = (batch, frames, channels, size, size) if name in CLIP_STREAMS else (batch, channels, size, size)
+        inputs[name] = torch.rand(shape, generator=generator) * 2 - 1
+    return inputs
