@@ -14,6 +14,7 @@ Per mode: seconds to the first clip prediction, to the end of the frames, frames
 the whole run and over its last half, and (background) when the compiler was done.
 
     python benchmarks/bench_fused_start.py [--presets paper,small] [--frames 200,1200] [--threads 2]
+    python benchmarks/bench_fused_start.py --presets small --frames 40 --modes unfused   # the smallest setting (the smoke test's: no compiler)
 """
 
 from __future__ import annotations
@@ -24,57 +25,19 @@ import os
 import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
-import torch
-from bench_stream import FIXTURES, frames_from
-from common import header, save_json
-
-MODES = ("unfused", "fused, waiting", "fused, background")
+from fervid.diagnostics.machine import header, save_json
+from fervid.diagnostics.stream_costs import FUSED_START_MODES
+from fervid.diagnostics.streaming import FIXTURES
 
 
-def run_mode(preset: str, mode: str, frames: int, threads: int, videos: str) -> dict:
-    """One mode in this process (called in a fresh child by ``main``)."""
-    from fervid.clips.arrays import PreprocessSettings
-    from fervid.frontend.faces import BlazeFace
+def run_child(preset: str, mode: str, frames: int, threads: int, videos: str) -> None:
+    """One mode in this process (a fresh child of ``main``): its row as JSON."""
+    from fervid.diagnostics.stream_costs import fused_start
     from fervid.frontend.video import find_videos
-    from fervid.models.convlstm import (
-        fuse_gate_arithmetic,
-        wait_for_background_compiles,
-    )
-    from fervid.models.fourstream import FourStreamNet, build_config
-    from fervid.prediction import (
-        Predictor,
-        intra_op_threads,
-        stream_frames,
-        streaming_threads,
-    )
 
-    torch.set_num_threads(threads)
-    torch.set_flush_denormal(True)
-    torch.manual_seed(0)
-    model = FourStreamNet(build_config(preset, "e")).eval()
-    if mode != "unfused":
-        fuse_gate_arithmetic(model, wait=mode == "fused, waiting")
-    predictor = Predictor(model, PreprocessSettings(face_size=model.config.face_size), preset, "auto")
-    stream = list(frames_from(find_videos([videos]), frames))  # decoded first: the modes differ in the model only
-    detector = BlazeFace()
-    clip_times = []
-    with intra_op_threads(streaming_threads(predictor)):
-        start = time.perf_counter()
-        for clip in stream_frames(predictor, stream, 25.0, detector):
-            clip_times.append((clip.end_frame, time.perf_counter() - start))
-        seconds = time.perf_counter() - start
-    compiled_s = None
-    if mode == "fused, background":
-        wait_for_background_compiles()
-        compiled_s = time.perf_counter() - start
-    half_frame, half_s = next((f, t) for f, t in clip_times if f >= frames // 2)
-    return {"preset": preset, "mode": mode, "frames": frames, "precision": predictor.precision,
-            "first_clip_s": clip_times[0][1], "seconds": seconds, "frames_per_s": frames / seconds,
-            "last_half_frames_per_s": (frames - 1 - half_frame) / (seconds - half_s),
-            "compiled_after_s": compiled_s}
+    print(json.dumps(fused_start(preset, mode, frames, threads, find_videos([videos]))))
 
 
 def main() -> None:
@@ -83,13 +46,17 @@ def main() -> None:
     parser.add_argument("--frames", default="200,1200", help="frames per preset, in the order of --presets")
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--videos", default=str(FIXTURES))
+    parser.add_argument("--modes", default=",".join(FUSED_START_MODES), help="which modes, comma-separated (default: all)")
     parser.add_argument("--json")
     parser.add_argument("--child", help=argparse.SUPPRESS)  # preset|mode|frames: run one mode, print its row as JSON
     args = parser.parse_args()
     if args.child:
         preset, mode, frames = args.child.split("|")
-        print(json.dumps(run_mode(preset, mode, int(frames), args.threads, args.videos)))
+        run_child(preset, mode, int(frames), args.threads, args.videos)
         return
+    modes = args.modes.split(",")
+    if set(modes) - set(FUSED_START_MODES):
+        parser.error(f"--modes: unknown {sorted(set(modes) - set(FUSED_START_MODES))}")
     if not (Path(args.videos).exists() and any(Path(args.videos).iterdir())):
         raise SystemExit(f"no videos in {args.videos}")
     print(header("fervid stream from a cold start: unfused, fused waiting for the compiler, fused compiling "
@@ -98,7 +65,7 @@ def main() -> None:
           "untrained weights, precision auto")
     rows = []
     for preset, frames in zip(args.presets.split(","), map(int, args.frames.split(",")), strict=True):
-        for mode in MODES:
+        for mode in modes:
             with tempfile.TemporaryDirectory(prefix="inductor-") as cache:
                 env = {**os.environ, "TORCHINDUCTOR_CACHE_DIR": cache}
                 done = subprocess.run([sys.executable, __file__, "--child", f"{preset}|{mode}|{frames}",

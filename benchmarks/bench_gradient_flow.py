@@ -8,6 +8,7 @@ whose groups sum to a constant). Printed: the norm of dL/dx_t for t = 1, 2, 4, 8
 mean ± SD over seeds, and ‖dL/dx_1‖ / ‖dL/dx_16‖, the share that survives 15 steps.
 
     python benchmarks/bench_gradient_flow.py [--seeds 10] [--size 32] [--hidden 16]
+    python benchmarks/bench_gradient_flow.py --seeds 2 --size 16 --hidden 8   # the smallest setting (the smoke test's)
 """
 
 from __future__ import annotations
@@ -16,21 +17,9 @@ import argparse
 import statistics
 
 import torch
-from common import header, save_json
 
-from fervid.models.convlstm import ConvLSTM, ConvLSTMConfig
-
-FRAMES = 16  # frames per clip (paper)
-
-
-def gradient_norms(cell: str, seed: int, size: int, hidden: int, batch: int) -> list[float]:
-    torch.manual_seed(seed)
-    stack = ConvLSTM(3, (size, size), ConvLSTMConfig(cell=cell, hidden_channels=(hidden,) * 4))
-    clip = torch.randn(batch, FRAMES, 3, size, size, requires_grad=True)
-    readout = torch.randn(batch, hidden, size, size)
-    out, _ = stack(clip)
-    (out[:, -1] * readout).sum().backward()
-    return [clip.grad[:, t].norm().item() for t in range(FRAMES)]  # ‖dL/dx_{t+1}‖
+from fervid.diagnostics.gradients import FRAMES, input_gradient_norms
+from fervid.diagnostics.machine import header, save_json
 
 
 def main() -> None:
@@ -41,13 +30,15 @@ def main() -> None:
     parser.add_argument("--batch", type=int, default=2)
     parser.add_argument("--json")
     args = parser.parse_args()
+    if args.seeds < 2:
+        parser.error("--seeds: at least 2 (the SD needs them)")
     print(header(f"gradient flow through {FRAMES} frames, 4-layer stacks at initialisation", torch.get_num_threads()))
     print(f"# {args.seeds} seeds, batch {args.batch}, {args.size}×{args.size}, {args.hidden} hidden channels")
     shown = [1, 2, 4, 8, 16]
     print(f"{'cell':<14}" + "".join(f"{'‖dL/dx_' + str(t) + '‖':>20}" for t in shown) + f"{'x_1 / x_16':>18}")
     results = {}
     for cell in ("conventional", "enhanced"):
-        runs = [gradient_norms(cell, seed, args.size, args.hidden, args.batch) for seed in range(args.seeds)]
+        runs = [input_gradient_norms(cell, seed, args.size, args.hidden, args.batch) for seed in range(args.seeds)]
         results[cell] = runs
         cols = []
         for t in shown:

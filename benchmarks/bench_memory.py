@@ -7,20 +7,18 @@ on the CPU, which saves the same tensors), plus allocator slack: an estimate, no
 substitute for measuring on the GPU.
 
     python benchmarks/bench_memory.py [--preset paper] [--batch 8] [--precision auto] [--device cpu|cuda]
+    python benchmarks/bench_memory.py --smoke --batch 2 --device cpu   # the smallest setting (the smoke test's)
 """
 
 from __future__ import annotations
 
 import argparse
-import resource
 import sys
-import time
 
 import torch
 
-from fervid.demo import random_inputs
-from fervid.models.fourstream import FourStreamNet, build_config
-from fervid.precision import autocast, describe, resolve_precision
+from fervid.diagnostics.training import smoke_config, step_memory
+from fervid.precision import describe, resolve_precision
 
 
 def main() -> None:
@@ -30,36 +28,19 @@ def main() -> None:
     parser.add_argument("--precision", default="auto")
     parser.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
     parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--smoke", action="store_true", help="the smallest setting: a shrunk model (16×16 faces, 8 channels)")
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
     torch.set_flush_denormal(True)
     device = torch.device(args.device)
-    precision = resolve_precision(args.precision, device)
-    torch.manual_seed(0)
-    model = FourStreamNet(build_config(args.preset, "e")).to(device)
-    optimizer = torch.optim.SGD(model.parameters(), lr=0.01, momentum=0.9)
-    inputs = {k: v.to(device) for k, v in random_inputs(model, args.batch).items()}
-    labels = torch.randint(0, 6, (args.batch,), device=device)
-    before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20  # KiB -> GiB
+    row = step_memory(args.preset, args.batch, device, resolve_precision(args.precision, device), smoke_config() if args.smoke else None)
+    print(f"# {'a shrunk model (--smoke)' if args.smoke else args.preset + ' preset'}, configuration (e), batch {args.batch}, {describe(args.precision, device)}, {device}")
     if device.type == "cuda":
-        torch.cuda.reset_peak_memory_stats()
-    start = time.perf_counter()
-    for _ in range(2):  # the second step has the optimizer's momentum buffers
-        with autocast(device, precision):
-            logits = model(inputs)
-        loss = torch.nn.functional.cross_entropy(logits.float(), labels)
-        optimizer.zero_grad(set_to_none=True)
-        loss.backward()
-        optimizer.step()
-    seconds = (time.perf_counter() - start) / 2
-    print(f"# {args.preset} preset, configuration (e), batch {args.batch}, {describe(args.precision, device)}, {device}")
-    if device.type == "cuda":
-        peak = torch.cuda.max_memory_allocated() / 2**30
-        print(f"peak allocated {peak:.1f} GiB ({seconds:.2f} s/step)")
+        print(f"peak allocated {row['peak_allocated_gib']:.1f} GiB ({row['seconds_per_step']:.2f} s/step)")
     else:
-        after = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20
+        before, after = row["rss_before_gib"], row["rss_after_gib"]
         print(f"peak resident memory {after:.1f} GiB, of which the training steps added {after - before:.1f} GiB "
-              f"(inputs and model before: {before:.1f} GiB); {seconds:.1f} s/step")
+              f"(inputs and model before: {before:.1f} GiB); {row['seconds_per_step']:.1f} s/step")
     sys.stdout.flush()
 
 

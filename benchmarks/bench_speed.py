@@ -22,310 +22,34 @@ Models are timed interleaved, repeat by repeat, so machine noise hits all alike.
 
     pip install conv-lstm
     python benchmarks/bench_speed.py [--presets small,paper] [--threads 2] [--device cuda] [--json out.json]
+    python benchmarks/bench_speed.py --smoke --skip train,stream,preprocess   # the smallest setting (the smoke test's)
 """
 
 from __future__ import annotations
 
 import argparse
-import copy
-import gc
-import statistics
-import time
-from pathlib import Path
 
 import torch
-from bench_convlstm import KERNELS, peer_stack
-from bench_convlstm import step as stack_step
-from bench_preprocess import long_video_rates
-from bench_stream import FIXTURES, frames_from
-from bench_train import train_step_rate
-from common import conv_peak, header, peak_batch, save_json, sync
-from torch.utils.flop_counter import FlopCounterMode
 
-from fervid.clips.arrays import PreprocessSettings
-from fervid.frontend.faces import BlazeFace
-from fervid.frontend.pipeline import FramePipeline
-from fervid.frontend.video import find_videos
-from fervid.models.convlstm import ConvLSTM, ConvLSTMConfig, fuse_gate_arithmetic
-from fervid.models.fourstream import FourStreamNet, build_config
-from fervid.precision import autocast, describe, resolve_precision
-from fervid.prediction import (
-    Predictor,
-    StreamingPredictor,
-    intra_op_threads,
-    stream_frames,
-    streaming_threads,
+from fervid.diagnostics.machine import (
+    conv_peaks,
+    header,
+    matmul_peak,
+    peak_batch,
+    save_json,
 )
-
-# (batch, frames, input channels, size, hidden); the paper preset's batch is 2 on a CPU
-# (4 on a GPU, as DESIGN.md measured the peer), which changes no ratio.
-STACKS = {"small": (8, 16, 3, 32, 16), "paper": (2, 16, 3, 112, 32)}
-LAYOUTS = {"nchw": torch.contiguous_format, "cl": torch.channels_last}
-
-
-def conv_peaks(device: torch.device) -> dict[tuple[str, str], float]:
-    """GFLOP/s of the reference convolution (``common.conv_peak``) per (precision, layout)."""
-    return {(precision, layout): conv_peak(device, precision, fmt)
-            for precision in ("float32", "bfloat16") for layout, fmt in LAYOUTS.items()}
-
-
-def matmul_peak(device: torch.device, dtype: torch.dtype, n: int = 8192, repeats: int = 10) -> float:
-    """GFLOP/s of an n×n×n matrix product on random data (a GPU's dense peak for reference;
-    float32 without TF32)."""
-    allow_tf32 = torch.backends.cuda.matmul.allow_tf32
-    torch.backends.cuda.matmul.allow_tf32 = False
-    try:
-        a, b = (torch.randn(n, n, device=device, dtype=dtype) for _ in range(2))
-        for _ in range(3):
-            a @ b
-        sync(device)
-        start = time.perf_counter()
-        for _ in range(repeats):
-            a @ b
-        sync(device)
-    finally:
-        torch.backends.cuda.matmul.allow_tf32 = allow_tf32
-    return 2 * n**3 * repeats / (time.perf_counter() - start) / 1e9
-
-
-def stack_models(in_channels: int, size: int, hidden: int, compiled: bool) -> dict[str, torch.nn.Module]:
-    models = {}
-    peer = peer_stack(in_channels, hidden)
-    if peer is not None:
-        models["peer"] = peer
-    for cell in ("conventional", "enhanced"):
-        config = ConvLSTMConfig(cell=cell, hidden_channels=(hidden,) * 4, kernel_sizes=KERNELS)
-        models[f"fervid {cell}"] = ConvLSTM(in_channels, (size, size), config)
-    if compiled:  # the same stacks with their per-step arithmetic through torch.compile
-        for cell in ("conventional", "enhanced"):
-            config = ConvLSTMConfig(cell=cell, hidden_channels=(hidden,) * 4, kernel_sizes=KERNELS)
-            models[f"fervid {cell}+fused"] = fuse_gate_arithmetic(ConvLSTM(in_channels, (size, size), config))
-    return models
-
-
-def fused_recompiles(device: torch.device, batches=(8, 5, 3, 6)) -> list[int]:
-    """Graphs torch.compile made for the fused Enhanced stack (small preset, bfloat16,
-    forward + backward) at each new batch size in turn: automatic dynamic shapes should
-    make the second size compile once more and the later ones not at all."""
-    from torch._dynamo.utils import counters
-
-    _, frames, channels, size, hidden = STACKS["small"]
-    torch._dynamo.reset()
-    model = fuse_gate_arithmetic(ConvLSTM(channels, (size, size), ConvLSTMConfig(hidden_channels=(hidden,) * 4,
-                                                                                   kernel_sizes=KERNELS))).to(device)
-    made = []
-    for batch in batches:
-        before = counters["stats"]["unique_graphs"]
-        with autocast(device, "bfloat16"):
-            stack_step(model, torch.randn(batch, frames, channels, size, size, device=device),
-                       torch.randn(batch, hidden, size, size, device=device))
-        made.append(counters["stats"]["unique_graphs"] - before)
-    return made
-
-
-def bench_stacks(preset: str, device: torch.device, repeats: int, peaks: dict, compiled: bool) -> list[dict]:
-    batch, frames, channels, size, hidden = STACKS[preset]
-    if device.type == "cuda" and preset == "paper":
-        batch = 4
-    torch.manual_seed(0)
-    clip = torch.randn(batch, frames, channels, size, size, device=device)
-    target = torch.randn(batch, hidden, size, size, device=device)
-    variants = {}  # (model, precision, layout) -> callable
-    flops = {}
-    for name, model in stack_models(channels, size, hidden, compiled).items():
-        model.to(device)
-        if name.endswith("+fused"):  # the same arithmetic as the plain stack
-            flops[name] = flops[name.removesuffix("+fused")]
-        else:
-            counter = FlopCounterMode(display=False)
-            with counter:
-                stack_step(model, clip, target)
-            flops[name] = counter.get_total_flops()
-        for precision in ("float32", "bfloat16"):
-            layouts = ("cl",) if name.endswith("+fused") else ("nchw", "cl") if precision == "bfloat16" else ("nchw",)
-            for layout in layouts:  # a fused stack is channels-last already (fuse_gate_arithmetic)
-                model_copy = model if layout == "nchw" or name.endswith("+fused") else copy.deepcopy(model).to(memory_format=torch.channels_last)
-
-                def run(m=model_copy, p=precision):
-                    with autocast(device, p):
-                        stack_step(m, clip, target)
-                    sync(device)
-
-                variants[name, precision, layout] = run
-    first_call = {}
-    for key, run in variants.items():  # warm-up: oneDNN primitives, allocator, torch.compile
-        start = time.perf_counter()
-        run()
-        first_call[key] = time.perf_counter() - start
-    times = {key: [] for key in variants}
-    for _ in range(repeats):
-        for key, run in variants.items():
-            start = time.perf_counter()
-            run()
-            times[key].append(time.perf_counter() - start)
-    rows = []
-    for (name, precision, layout), ts in times.items():
-        seconds = statistics.median(ts)
-        row = {"preset": preset, "model": name, "precision": precision, "layout": layout, "batch": batch,
-               "median_s": seconds, "gflops": flops[name] / seconds / 1e9}
-        row["share_of_peak"] = row["gflops"] / max(peaks[precision, "nchw"], peaks[precision, "cl"])
-        if name.endswith("+fused"):  # the first call compiled: its time beyond a warm call
-            row["compile_s"] = first_call[name, precision, layout] - seconds
-            row["x_eager"] = statistics.median(t / e for t, e in zip(ts, times[name.removesuffix("+fused"), precision, "nchw"]))
-        if ("peer", "float32", "nchw") in times and ("peer", "bfloat16", "nchw") in times:
-            row["x_peer_fp32"] = statistics.median(t / p for t, p in zip(ts, times["peer", "float32", "nchw"]))
-            row["x_peer_bf16"] = statistics.median(t / p for t, p in zip(ts, times["peer", "bfloat16", "nchw"]))
-        rows.append(row)
-    return rows
-
-
-def profile_stack(preset: str, device: torch.device, precision: str, top: int = 6) -> list[tuple[str, float]]:
-    """Where the Enhanced stack's forward + backward spends its time: (op, share of the
-    total self time), the ops that limit it."""
-    from torch.profiler import ProfilerActivity, profile
-
-    batch, frames, channels, size, hidden = STACKS[preset]
-    model = stack_models(channels, size, hidden, False)["fervid enhanced"].to(device)
-    clip = torch.randn(batch, frames, channels, size, size, device=device)
-    target = torch.randn(batch, hidden, size, size, device=device)
-
-    def run():
-        with autocast(device, precision):
-            stack_step(model, clip, target)
-        sync(device)
-
-    run()
-    activities = [ProfilerActivity.CPU] + ([ProfilerActivity.CUDA] if device.type == "cuda" else [])
-    with profile(activities=activities) as prof:
-        run()
-    events = [e for e in prof.key_averages() if e.key.startswith("aten::")]
-    attr = "self_device_time_total" if device.type == "cuda" else "self_cpu_time_total"
-    total = sum(getattr(e, attr) for e in events) or 1
-    ranked = sorted(events, key=lambda e: getattr(e, attr), reverse=True)[:top]
-    return [(e.key, getattr(e, attr) / total) for e in ranked]
-
-
-def bench_training(preset: str, device: torch.device, auto: str, max_batch: int = 256) -> list[dict]:
-    """float32 vs ``auto`` (and channels-last ResNets) at batch 8 (the paper preset at
-    batch 2 on a CPU); on a GPU also ``auto`` at doubling batches up to the largest that
-    fits (an out-of-memory error ends the sweep)."""
-    batch = 2 if preset == "paper" and device.type == "cpu" else 8
-    steps = 1 if preset == "paper" and device.type == "cpu" else 3
-    rows = []
-    for precision in dict.fromkeys(("float32", auto)):
-        rows.append(train_step_rate(preset, batch, device, precision, steps))
-    rows.append(train_step_rate(preset, batch, device, auto, steps, channels_last=True))
-    fused = train_step_rate(preset, batch, device, auto, steps, channels_last=True, fused=True)
-    fused["gflop_per_clip"] = rows[-1]["gflop_per_clip"]  # the same arithmetic
-    fused["achieved_gflops"] = fused["gflop_per_clip"] * fused["clips_per_s"]
-    rows.append(fused)
-    while device.type == "cuda" and batch * 2 <= max_batch:
-        batch *= 2
-        try:
-            rows.append(train_step_rate(preset, batch, device, auto, steps))
-        except RuntimeError as err:  # torch.cuda.OutOfMemoryError, or cuDNN/cuBLAS failing to allocate
-            if not isinstance(err, torch.cuda.OutOfMemoryError) and "ALLOC" not in str(err):
-                raise
-            rows.append({"preset": preset, "batch": batch, "precision": auto, "out_of_memory": True})
-            break
-        finally:
-            gc.collect()
-            torch.cuda.empty_cache()
-    return rows
-
-
-def bench_streaming(preset: str, precision: str, frames: int, detector, device: torch.device,
-                    folder: str | Path = FIXTURES, profiled_ops: bool = True) -> dict:
-    videos = find_videos([folder]) if Path(folder).exists() else []
-    if not videos:
-        return {}
-    model = FourStreamNet(build_config(preset, "e")).eval().to(device)
-    predictor = Predictor(model, PreprocessSettings(face_size=model.config.face_size), preset, precision)
-    stream = list(frames_from(videos, frames + 16))
-
-    def seconds_after_warm_up(push) -> float:  # the first 16 frames open a window
-        for frame in stream[:16]:
-            push(frame)
-        start = time.perf_counter()
-        for frame in stream[16:]:
-            push(frame)
-        return time.perf_counter() - start
-
-    # One thing at a time, in this thread: the front end, then the model, frame after frame.
-    seconds = seconds_after_warm_up(StreamingPredictor(predictor, 25.0, detector, parallel_streams=False).push)
-    pipeline, faces = FramePipeline(predictor.settings, detector), []
-    front = seconds_after_warm_up(lambda frame: faces.append(pipeline.push(frame)))  # the front end without the model
-
-    def pipelined(parallel_streams: bool, threads: int, frames_per_step: int) -> float:  # frames/s, the front end a thread ahead
-        with intra_op_threads(threads):
-            start = time.perf_counter()
-            for _ in stream_frames(predictor, stream, 25.0, detector, pipelined=True, parallel_streams=parallel_streams,
-                                   frames_per_step=frames_per_step):
-                pass
-            return len(stream) / (time.perf_counter() - start)
-
-    # Before: the model on all of PyTorch's threads, its streams one after the other, one
-    # frame at a time. `fervid stream`: the clip streams side by side, the cores shared out
-    # among them, 8 frames (the clip stride) at a time.
-    threads = streaming_threads(predictor)
-    before = pipelined(False, torch.get_num_threads(), 1)
-    now = pipelined(device.type == "cpu", threads, predictor.settings.clip_stride)
-    profiled = profile_streaming(predictor, faces, detector) if profiled_ops else {}
-    fuse_gate_arithmetic(model)  # the same, with --fuse-gates: a first pass compiles the streaming shapes
-    try:
-        start = time.perf_counter()
-        pipelined(device.type == "cpu", threads, predictor.settings.clip_stride)
-        profiled["fused_first_pass_s"] = time.perf_counter() - start
-        profiled["pipelined_fused_frames_per_s"] = pipelined(device.type == "cpu", threads, predictor.settings.clip_stride)
-    finally:
-        fuse_gate_arithmetic(model, enabled=False)
-    return {"preset": preset, "precision": precision, "frames": frames, "frames_per_s": frames / seconds,
-            "front_end_ms": 1000 * front / frames, "model_ms": 1000 * (seconds - front) / frames,
-            "pipelined_sequential_streams_frames_per_s": before, "pipelined_frames_per_s": now,
-            "streaming_threads": threads, **profiled}
-
-
-OP_GROUPS = {  # aten ops (and their in-place or _variant forms) by what they are, for the streaming profile
-    "convolution": ("conv2d", "convolution", "_convolution", "mkldnn_convolution", "cudnn_convolution"),
-    "gate arithmetic": ("sigmoid", "tanh", "addcmul", "mul", "add", "sub", "relu", "clamp", "softmax"),
-    "casts and copies": ("_to_copy", "copy", "to"),
-    "norms": ("group_norm", "batch_norm"),
-    "cat, stack, pooling": ("cat", "stack", "mean", "avg_pool2d", "adaptive_avg_pool2d"),
-}
-
-
-def op_group(name: str) -> str:
-    op = name.removeprefix("aten::").removeprefix("native_").rstrip("_")  # native_group_norm, add_ ...
-    for group, ops in OP_GROUPS.items():
-        if any(op == o or op.startswith(o + "_") for o in ops):  # clamp_min ...
-            return group
-    return "other"
-
-
-def profile_streaming(predictor: Predictor, faces: list, detector) -> dict:
-    """The model half of streaming (``push_face`` on front-end results), per frame: self
-    time by op group, and the convolutions' FLOPs, hence a lower bound on the model's time
-    were every convolution at the measured peak."""
-    from torch.profiler import profile
-
-    # One thread: the FLOP counter (a dispatch mode) sees only its own thread's operations.
-    streamer = StreamingPredictor(predictor, 25.0, detector, parallel_streams=False)
-    for face in faces[:16]:  # a first window
-        streamer.push_face(face)
-    rest = faces[16:]
-    with profile() as prof:
-        for face in rest:
-            streamer.push_face(face)
-    groups: dict[str, float] = {}
-    for event in prof.key_averages():
-        if event.key.startswith("aten::"):
-            group = op_group(event.key)
-            groups[group] = groups.get(group, 0.0) + event.self_cpu_time_total / 1e3 / len(rest)  # ms per frame
-    counter = FlopCounterMode(display=False)
-    with counter:
-        for face in rest:
-            streamer.push_face(face)
-    return {"ms_per_frame_by_op": groups, "gflop_per_frame": counter.get_total_flops() / 1e9 / len(rest)}
+from fervid.diagnostics.preprocessing import long_video_line, long_video_rates
+from fervid.diagnostics.stacks import (
+    SMOKE,
+    fused_recompiles,
+    profile_stack,
+    time_stacks,
+)
+from fervid.diagnostics.streaming import FIXTURES, streaming_rates
+from fervid.diagnostics.training import smoke_config, training_rates
+from fervid.frontend.faces import BlazeFace
+from fervid.frontend.video import find_videos
+from fervid.precision import describe, resolve_precision
 
 
 def main() -> None:
@@ -338,15 +62,20 @@ def main() -> None:
     parser.add_argument("--compile", action="store_true", help="also the stacks with their gate arithmetic fused by torch.compile")
     parser.add_argument("--videos", default=str(FIXTURES), help="videos for the streaming part (default: the eNTERFACE'05 fixture clips)")
     parser.add_argument("--max-batch", type=int, default=256, help="GPU: the largest training batch tried")
+    parser.add_argument("--smoke", action="store_true",
+                        help="the smallest setting: peaks at batch 1, stacks and the training model shrunk (16×16, 8 channels), "
+                             "timed once, 24 streamed frames, 3- and 6-second long videos (combine with --skip)")
     parser.add_argument("--json")
     args = parser.parse_args()
+    if args.smoke:
+        args.presets, args.repeats = "small", 1
     torch.set_num_threads(args.threads)
     torch.set_flush_denormal(True)
     device = torch.device(args.device)
     auto = resolve_precision("auto", device)
     skip = set(args.skip.split(","))
     print(header(f"speed: precision and layout, {device.type}; auto = {describe('auto', device)}", args.threads))
-    peaks = conv_peaks(device)
+    peaks = conv_peaks(device, *((1, 1) if args.smoke else ()))
     print(f"## convolution peak, 3×3 128->128, {peak_batch(device)}×56×56, forward (GFLOP/s)")
     for (precision, layout), gflops in peaks.items():
         print(f"  {precision:<9} {layout:<5} {gflops:8.0f}")
@@ -360,7 +89,8 @@ def main() -> None:
         print("## ConvLSTM stacks, forward + backward")
         print(f"  {'preset':<6} {'model':<27} {'precision':<9} {'layout':<6} {'s':>7} {'GFLOP/s':>8} {'% peak':>7} {'× peer fp32':>12} {'× peer bf16':>12}")
         for preset in presets:
-            for row in bench_stacks(preset, device, args.repeats if preset == "small" else 2, peaks, args.compile):
+            for row in time_stacks(preset, device, args.repeats if preset == "small" else 2, peaks, args.compile,
+                                   SMOKE if args.smoke else None):
                 out["stacks"].append(row)
                 ratios = (f"{row['x_peer_fp32']:>12.2f} {row['x_peer_bf16']:>12.2f}" if "x_peer_fp32" in row else "")
                 fused = (f"  {row['x_eager']:.2f}× eager, compiled in {row['compile_s']:.0f} s" if "x_eager" in row else "")
@@ -375,13 +105,14 @@ def main() -> None:
         print(f"  limits: this device's bfloat16 peak is {bf16_gain:.1f}× its float32 peak{tf32}, which bounds any stack's "
               "bfloat16 speed-up over float32 at the same efficiency")
         for preset in presets:
-            shares = profile_stack(preset, device, auto)
+            shares = profile_stack(preset, device, auto, shape=SMOKE if args.smoke else None)
             print(f"  where the Enhanced stack's time goes ({preset}, {auto}): "
                   + ", ".join(f"{name.removeprefix('aten::')} {100 * share:.0f}%" for name, share in shares), flush=True)
     if "train" not in skip:
         print("## four-stream training step, configuration (e)")
         for preset in presets:
-            for row in bench_training(preset, device, auto, args.max_batch):
+            smoke = {"batch": 2, "steps": 1, "config": smoke_config()} if args.smoke else {}
+            for row in training_rates(preset, device, auto, args.max_batch, **smoke):
                 out["train"].append(row)
                 if row.get("out_of_memory"):
                     print(f"  {preset:<6} batch {row['batch']:>3} {row['precision']:<9} out of memory", flush=True)
@@ -399,7 +130,7 @@ def main() -> None:
         print(f"## streaming prediction, configuration (e), {auto} (auto)")
         detector = BlazeFace()
         for preset in presets:
-            row = bench_streaming(preset, auto, 400 if preset == "small" else 24, detector, device, args.videos,
+            row = streaming_rates(preset, auto, 24 if args.smoke else 400 if preset == "small" else 24, detector, device, args.videos,
                                   profiled_ops=device.type == "cpu")
             if row:
                 out["stream"].append(row)
@@ -431,7 +162,11 @@ def main() -> None:
               "  front end (BlazeFace, resizes, Farneback) shares the same cores: see the split and the profile above")
     if "preprocess" not in skip:
         print("## preprocessing one long video, small preset, one process (fervid preprocess --workers 1)")
-        out["preprocess"] = long_video_rates(find_videos([args.videos]))
+        out["preprocess"] = []
+        lengths = {"speed_minutes": 0.05, "memory_minutes": (0.05, 0.1)} if args.smoke else {}
+        for row in long_video_rates(find_videos([args.videos]), **lengths):
+            out["preprocess"].append(row)
+            print(long_video_line(row), flush=True)
         one_core, before, after = (r["frames_per_s"] for r in out["preprocess"][:3])
         memory = {r["minutes"]: r["peak_rss_mib"] for r in out["preprocess"][3:]}
         (short, short_mib), (long, long_mib) = sorted(memory.items())

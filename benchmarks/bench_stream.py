@@ -4,33 +4,20 @@ for the small and paper presets (configuration e, untrained weights: the cost do
 not depend on them).
 
     python benchmarks/bench_stream.py [--presets small,paper] [--threads 2] [--frames 200]
+    python benchmarks/bench_stream.py --presets small --frames 24   # the smallest setting (the smoke test's)
 """
 
 from __future__ import annotations
 
 import argparse
-import itertools
-import time
 from pathlib import Path
 
 import torch
-from common import header, save_json
 
-from fervid.clips.arrays import PreprocessSettings
+from fervid.diagnostics.machine import header, save_json
+from fervid.diagnostics.streaming import FIXTURES, frames_from, stream_rate
 from fervid.frontend.faces import BlazeFace
-from fervid.frontend.video import find_videos, read_video
-from fervid.models.fourstream import FourStreamNet, build_config
-from fervid.prediction import Predictor, StreamingPredictor
-
-FIXTURES = Path(__file__).resolve().parents[2] / "shared" / "fixtures" / "enterface05_s1"
-
-
-def frames_from(videos, limit):
-    def all_frames():
-        for video in itertools.cycle(videos):
-            yield from read_video(video)[1]
-
-    return itertools.islice(all_frames(), limit)
+from fervid.frontend.video import find_videos
 
 
 def main() -> None:
@@ -51,21 +38,10 @@ def main() -> None:
     detector = BlazeFace()
     rows = []
     for preset in args.presets.split(","):
-        model = FourStreamNet(build_config(preset, "e")).eval()
-        predictor = Predictor(model, PreprocessSettings(face_size=model.config.face_size), preset)
-        streamer = StreamingPredictor(predictor, 25.0, detector)
         n = args.frames if preset == "small" else max(24, args.frames // 10)
-        frames = list(frames_from(videos, n + 16))
-        for frame in frames[:16]:  # warm-up: a first window
-            streamer.push(frame)
-        start = time.perf_counter()
-        clips = 0
-        for frame in frames[16:]:
-            clips += streamer.push(frame) is not None
-        seconds = time.perf_counter() - start
-        row = {"preset": preset, "frames": n, "clips": clips, "frames_per_s": n / seconds, "ms_per_frame": 1000 * seconds / n}
+        row = stream_rate(preset, list(frames_from(videos, n + 16)), detector)
         rows.append(row)
-        print(f"{preset:<6} {row['frames_per_s']:7.1f} frames/s ({row['ms_per_frame']:.1f} ms/frame, {n} frames, {clips} clip predictions)")
+        print(f"{preset:<6} {row['frames_per_s']:7.1f} frames/s ({row['ms_per_frame']:.1f} ms/frame, {n} frames, {row['clips']} clip predictions)")
     print("# target (issue 6): ≥ 25 frames/s for the small preset on 2 cores")
     save_json(args.json, rows)
 

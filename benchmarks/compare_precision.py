@@ -12,49 +12,9 @@ the two runs predict the same label).
 from __future__ import annotations
 
 import argparse
-import csv
-import json
-import statistics
 from pathlib import Path
 
-
-def read_run(folder: Path) -> tuple[dict, dict, dict]:
-    """(config.json, {(config, fold): video accuracy}, {(config, fold): {video: predicted}})."""
-    config = json.loads((folder / "config.json").read_text())
-    with open(folder / "results.csv", newline="") as f:
-        accuracy = {(r["config"], int(r["fold"])): float(r["video_acc"]) for r in csv.DictReader(f)
-                    if not r["config"].startswith("linear_")}  # the linear floors have no predictions folder
-    predicted = {}
-    for config_name, fold in accuracy:
-        with open(folder / config_name / f"fold{fold}" / "predictions_videos.csv", newline="") as f:
-            predicted[config_name, fold] = {r["video"]: r["predicted"] for r in csv.DictReader(f)}
-    return config, accuracy, predicted
-
-
-def compare(first: Path, second: Path) -> str:
-    config_a, acc_a, pred_a = read_run(first)
-    config_b, acc_b, pred_b = read_run(second)
-    differing = sorted(k for k in set(config_a["train"]) | set(config_b["train"])
-                       if config_a["train"].get(k) != config_b["train"].get(k))
-    if set(differing) - {"precision"} or config_a["preprocess"] != config_b["preprocess"]:
-        raise SystemExit(f"the runs differ in more than the precision: {differing}")
-    name_a, name_b = config_a.get("precision", config_a["train"]["precision"]), config_b.get("precision", config_b["train"]["precision"])
-    lines = [
-        f"| config | video acc. {name_a} (`{first.name}`) | video acc. {name_b} (`{second.name}`) | same predicted label |",
-        "| --- | --- | --- | --- |",
-    ]
-    for config_name in sorted({c for c, _ in acc_a}):
-        folds = sorted(f for c, f in acc_a if c == config_name and (c, f) in acc_b)
-        a = [acc_a[config_name, f] for f in folds]
-        b = [acc_b[config_name, f] for f in folds]
-        same = [pred_a[config_name, f][v] == pred_b[config_name, f].get(v) for f in folds for v in pred_a[config_name, f]]
-
-        def cell(xs):
-            sd = statistics.stdev(xs) if len(xs) > 1 else 0.0
-            return f"{100 * statistics.mean(xs):.1f} ± {100 * sd:.1f}% ({', '.join(f'{100 * x:.1f}' for x in xs)})"
-
-        lines.append(f"| ({config_name}) | {cell(a)} | {cell(b)} | {100 * sum(same) / len(same):.0f}% of {len(same)} videos |")
-    return "\n".join(lines)
+from fervid.diagnostics.runs import compare_precision
 
 
 def main() -> None:
@@ -63,7 +23,10 @@ def main() -> None:
     parser.add_argument("second", type=Path)
     parser.add_argument("--markdown", type=Path, help="also write the table to this file")
     args = parser.parse_args()
-    table = compare(args.first, args.second)
+    try:
+        table = compare_precision(args.first, args.second)
+    except ValueError as error:
+        raise SystemExit(str(error)) from None
     print(table)
     if args.markdown:
         args.markdown.write_text(table + "\n")

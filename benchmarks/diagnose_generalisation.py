@@ -18,29 +18,26 @@ import dataclasses
 import time
 from pathlib import Path
 
-from common import override
-
 from fervid.atomic import write_json
 from fervid.clips.arrays import PreprocessSettings
 from fervid.clips.cache import PreprocessCache
-from fervid.clips.inputs import ClipSet
 from fervid.datasets import fold_split, read_manifest, subject_groups
 from fervid.datasets.splits import natural_key
+from fervid.diagnostics.runs import preprocessed_clip_set
+from fervid.diagnostics.settings import override
 from fervid.evaluation.baselines import linear_floors
 from fervid.evaluation.report import plot_curves
 from fervid.models.fourstream import build_config
-from fervid.training.crossval import cached_clip_set, floor_videos
+from fervid.training.crossval import floor_videos
 from fervid.training.recipes import OPTIMIZERS, TrainConfig
 from fervid.training.train import train
 
 
-def clip_set(entries, cache: PreprocessCache, streams) -> ClipSet:
-    """crossval's clip set, after checking that every video was preprocessed."""
-    missing = [str(e.path) for e in entries if not cache.has(e.path)]
-    if missing:
-        raise SystemExit(f"{len(missing)} videos not preprocessed with these settings in {cache.folder.parent}, e.g. {missing[0]}: "
-                         "run `fervid preprocess <manifest.csv> --cache <that folder>` first")
-    return cached_clip_set(entries, cache, streams)
+def clip_set(entries, cache: PreprocessCache, streams):
+    try:
+        return preprocessed_clip_set(entries, cache, streams)
+    except ValueError as error:
+        raise SystemExit(str(error)) from None
 
 
 def main() -> None:

@@ -9,6 +9,8 @@ purely temporal task (issue 16; written up in docs/stream-learning/README.md).
     python benchmarks/diagnose_streams.py phases data/tune36s7 runs/tune36-v2/c/fold0 runs/tune36-v2/e/fold0
     python benchmarks/diagnose_streams.py clip-floor data/tune36s7 --k 3 --fold 0
     python benchmarks/diagnose_streams.py readout runs/tune36-e8-seed2/c/fold0 data/tune36s7
+    python benchmarks/diagnose_streams.py zero-frame --eps 0.1 --seeds 2   # the smallest settings (the smoke test's,
+    python benchmarks/diagnose_streams.py toy --steps 3 --subjects 2 --test-subjects 2   #  with the other questions on a tiny set)
 
 ``inputs``: per stream and channel, the scale of what the model reads (mean, std, share
 clipped at ±1, share ~0), and for the RGB clip how much of it is the subject's static
@@ -60,347 +62,128 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import json
-import time
 from pathlib import Path
 
 import numpy as np
 import torch
-import torch.nn.functional as F
-from common import override
 
-from fervid.checkpoint import load_model
-from fervid.clips.arrays import PreprocessSettings
-from fervid.clips.cache import PreprocessCache
-from fervid.clips.inputs import clip_inputs
-from fervid.datasets import read_manifest
-from fervid.datasets.onset import TASKS, onset_clips
-from fervid.labels import EXPRESSIONS
+from fervid.datasets.onset import TASKS
+from fervid.diagnostics.gradients import zero_frame_ratios
+from fervid.diagnostics.settings import overridden
+from fervid.diagnostics.streams import (
+    chance_eta_squared,
+    held_out_subjects,
+    input_scales,
+    layer_statistics,
+    load_clips,
+    readout_probes,
+    stream_contributions,
+    stream_gradient_norms,
+    trained_fold,
+)
+from fervid.diagnostics.temporal import (
+    PHASES,
+    ToyTask,
+    clip_floor,
+    phase_outcomes,
+    train_toy,
+)
 from fervid.models.fourstream import CLIP_STREAMS, FourStreamNet, build_config
 from fervid.training.recipes import OPTIMIZERS
 
 
-def model_config(ablation: str, overrides: list[str], **fields):
-    config = dataclasses.replace(build_config("small", ablation), **fields)
-    for item in overrides:
-        config = override(config, item)
-    return config
-
-
-def load_clips(data: Path, every: int, face_size: int = 32, with_videos: bool = False):
-    """Every clip of every ``every``-th video of a preprocessed set: {stream: (N, ...)} for
-    the four streams, subjects (N,), labels (N,) and, ``with_videos``, each clip's video's
-    index in the manifest (N,)."""
-    entries = read_manifest(data / "manifest.csv")[::every]
-    cache = PreprocessCache(data / "cache", PreprocessSettings(face_size=face_size))
-    inputs, subjects, labels, videos = [], [], [], []
-    for index, e in enumerate(entries):
-        if not cache.has(e.path):
-            continue
-        arrays = cache.load(e.path)
-        for clip in range(len(arrays["clip_starts"])):
-            inputs.append(clip_inputs(arrays, clip, cache.settings.clip_len))
-            subjects.append(e.subject)
-            videos.append(index)
-            labels.append(EXPRESSIONS.index(e.label) if e.label in EXPRESSIONS else -1)
-    if not inputs:
-        raise SystemExit(f"{data}: no preprocessed videos in {cache.folder}; run `fervid preprocess {data}/manifest.csv --cache {data}/cache`")
-    stacked = {name: torch.stack([x[name] for x in inputs]) for name in inputs[0]}
-    if with_videos:
-        return stacked, np.array(subjects), np.array(labels), np.array(videos)
-    return stacked, np.array(subjects), np.array(labels)
-
-
 def describe_inputs(data: Path, every: int) -> None:
-    clips, subjects, _ = load_clips(data, every)
+    clips, subjects, _, _ = load_clips(data, every)
     print(f"# {data}: {len(subjects)} clips of {len(set(subjects))} subjects")
-    for name, x in clips.items():
-        channel_axis = 2 if x.ndim == 5 else 1
-        for ch in range(x.shape[channel_axis]):
-            v = x.select(channel_axis, ch).abs()
-            print(f"{name:13s} ch{ch}: mean {x.select(channel_axis, ch).mean():+.3f} std {x.select(channel_axis, ch).std():.3f} "
-                  f"clipped (|x| >= 0.999) {100 * (v >= 0.999).float().mean():5.2f}%  ~0 (|x| < 0.01) {100 * (v < 0.01).float().mean():5.1f}%  "
-                  f"p99 |x| {v.flatten().kthvalue(int(0.99 * v.numel())).values:.3f}")
-    rgb = clips["rgb_clip"]
-    mean = rgb.mean(1, keepdim=True)
-    print(f"rgb_clip: std of the clip's temporal mean (static appearance) {mean.std():.3f}; "
-          f"of each frame minus that mean {(rgb - mean).std():.3f}; of each frame minus the clip's first {(rgb - rgb[:, :1]).std():.3f}")
+    rows, rgb = input_scales(clips)
+    for r in rows:
+        print(f"{r['stream']:13s} ch{r['channel']}: mean {r['mean']:+.3f} std {r['std']:.3f} "
+              f"clipped (|x| >= 0.999) {100 * r['clipped']:5.2f}%  ~0 (|x| < 0.01) {100 * r['zero']:5.1f}%  p99 |x| {r['p99']:.3f}")
+    print(f"rgb_clip: std of the clip's temporal mean (static appearance) {rgb['appearance']:.3f}; "
+          f"of each frame minus that mean {rgb['within']:.3f}; of each frame minus the clip's first {rgb['from_first']:.3f}")
 
 
-def eta_squared(features: np.ndarray, groups: np.ndarray) -> float:
-    """Share of the features' total variance that lies between the groups' means."""
-    total = features.var(0).sum()
-    between = sum((groups == g).sum() * ((features[groups == g].mean(0) - features.mean(0)) ** 2).sum() for g in np.unique(groups))
-    return float(between / len(features) / max(total, 1e-12))
-
-
-@torch.no_grad()
 def describe_layers(data: Path, every: int, overrides: list[str], seed: int, trained: Path | None = None,
                     untrained: bool = False) -> None:
-    clips, subjects, labels = load_clips(data, every)
+    clips, subjects, labels, _ = load_clips(data, every)
     torch.manual_seed(seed)
     if trained is not None:  # a trained fold: its streams as trained, on its held-out subjects' clips only
-        model, _ = load_model(trained / "model.safetensors")
+        model = trained_fold(trained)
         if untrained:  # the same configuration as initialised (seed), on the same clips
             model = FourStreamNet(model.config)
-        held_out = np.isin(subjects, json.loads((trained / "split.json").read_text())["test_subjects"])
+        held_out = np.isin(subjects, held_out_subjects(trained))
         clips = {name: x[torch.as_tensor(held_out)] for name, x in clips.items()}
         subjects, labels = subjects[held_out], labels[held_out]
         overrides = [f"{'initialised as' if untrained else 'trained'}: {trained}, held-out clips"]
     else:
-        model = FourStreamNet(model_config("c", overrides))
-    model.eval()
-    chance = lambda groups: (len(set(groups)) - 1) / (len(groups) - 1)  # noqa: E731  η² of random features
+        model = FourStreamNet(overridden(build_config("small", "c"), overrides))
     print(f"# {data}: {len(subjects)} clips; {' '.join(overrides) or 'defaults'}; "
-          f"η² of features unrelated to them: subject {chance(subjects):.2f}, expression {chance(labels):.2f}")
+          f"η² of features unrelated to them: subject {chance_eta_squared(subjects):.2f}, expression {chance_eta_squared(labels):.2f}")
     print("stream     layer  var W_xs*x  var o*tanh(c)  var h_(t-2)  cos(h_T, h_first)  η² subject  η² expression")
-    for name in (n for n in CLIP_STREAMS if n in model.streams):
-        stream = model.streams[name]
-        x = stream.prepare(clips[name])
-        batch, frames = x.shape[:2]
-        layer_in = x.transpose(0, 1).flatten(0, 1)  # (T*B, C, H, W)
-        for layer, cell in enumerate(stream.convlstm.cells):
-            projections = stream.convlstm._project_frames(cell, layer_in, frames, batch)
-            state, hidden, terms = None, [], []
-            for t in range(frames):
-                gates, skip = projections[t]
-                if state is not None:
-                    gates = gates + cell.hidden_conv(state.h)
-                lstm_out, _ = cell._gates_to_output(gates, None if state is None else state.c)
-                if t >= 2:
-                    terms.append([skip.var().item(), lstm_out.var().item(), state.h_prev.var().item()])
-                h, state = cell.step(projections[t], state)
-                hidden.append(h)
-            stacked = torch.stack(hidden)  # (T, B, Ch, H, W)
-            layer_in = stacked.flatten(0, 1)
-            first = stacked[(frames - 1) % 2]  # the earliest h of the same parity as h_T
-            cosine = F.cosine_similarity(stacked[-1].flatten(1), first.flatten(1)).mean().item()
-            pooled = stream.pool(stacked[-1]).flatten(1).numpy()
-            v = np.mean(terms, 0)
-            known = labels >= 0
-            print(f"{name:10s} {layer + 1:5d}  {v[0]:10.3f}  {v[1]:13.3f}  {v[2]:11.3f}  {cosine:17.2f}  "
-                  f"{eta_squared(pooled, subjects):10.2f}  {eta_squared(pooled[known], labels[known]):13.2f}")
+    for r in layer_statistics(model, clips, subjects, labels):
+        print(f"{r['stream']:10s} {r['layer']:5d}  {r['var_skip']:10.3f}  {r['var_lstm']:13.3f}  {r['var_h_skip']:11.3f}  "
+              f"{r['cosine_first']:17.2f}  {r['eta2_subject']:10.2f}  {r['eta2_expression']:13.2f}")
 
 
 def describe_gradients(data: Path, every: int, overrides: list[str], seed: int, batches: int = 4) -> None:
-    """Gradient norm reaching each ConvLSTM layer, each ResNet stream and the head of
-    configuration (e) at initialisation, averaged over a few batches of 8 real clips."""
-    clips, _, labels = load_clips(data, every)
+    clips, _, labels, _ = load_clips(data, every)
     torch.manual_seed(seed)
-    model = FourStreamNet(model_config("e", overrides))
-    norms: dict[str, list[float]] = {}
-    order = torch.randperm(len(labels), generator=torch.Generator().manual_seed(seed))
-    for b in range(batches):
-        index = order[b * 8 : (b + 1) * 8]
-        model.zero_grad()
-        F.cross_entropy(model({k: v[index] for k, v in clips.items()}), torch.as_tensor(labels[index])).backward()
-        groups = {f"{name} layer {i + 1}": cell for name in CLIP_STREAMS for i, cell in enumerate(model.streams[name].convlstm.cells)}
-        groups.update({name: model.streams[name] for name in ("rgb_dynamic", "flow_dynamic")}, head=model.head)
-        for key, module in groups.items():
-            norms.setdefault(key, []).append(float(torch.cat([p.grad.flatten() for p in module.parameters()]).norm()))
+    model = FourStreamNet(overridden(build_config("small", "e"), overrides))
+    norms = stream_gradient_norms(model, clips, labels, seed, batches)
     print(f"# {data}: gradient norms at initialisation, configuration (e), {batches} batches of 8; {' '.join(overrides) or 'defaults'}")
-    for key, values in norms.items():
-        print(f"{key:22s} {np.mean(values):10.4f}")
+    for key, value in norms.items():
+        print(f"{key:22s} {value:10.4f}")
 
 
-@torch.no_grad()
 def describe_fusion(fold_dir: Path, data: Path, every_train: int = 3) -> None:
-    model, _ = load_model(fold_dir / "model.safetensors")
-    model.eval()
-    test_subjects = set(json.loads((fold_dir / "split.json").read_text())["test_subjects"])
-    clips, subjects, labels = load_clips(data, 1, model.config.face_size)
-    held_out = np.isin(subjects, list(test_subjects))
+    model = trained_fold(fold_dir)
+    clips, subjects, labels, _ = load_clips(data, 1, model.config.face_size)
+    held_out = np.isin(subjects, held_out_subjects(fold_dir))
     print(f"# {fold_dir}: streams {', '.join(model.streams)}; {data}")
     print("clips           stream          std between clips  acc. with it at its mean  acc. with only it varying")
     for part, index in (("training", np.flatnonzero(~held_out)[::every_train]), ("held-out", np.flatnonzero(held_out))):
-        features = {name: torch.cat([stream(clips[name][index[s:s + 64]]) for s in range(0, len(index), 64)])
-                    for name, stream in model.streams.items()}
-        means = {name: f.mean(0, keepdim=True) for name, f in features.items()}
-        target = torch.as_tensor(labels[index])
-
-        def accuracy(summed: torch.Tensor) -> float:
-            return (model.head(summed).argmax(1) == target).float().mean().item()
-
-        total = sum(features.values())
-        print(f"{part} ({len(index)})  all streams  {'':17s}  {accuracy(total):.3f}")
-        for name, f in features.items():
-            only = f + sum(means[other] for other in features if other != name)
-            print(f"{'':15s} {name:14s}  {f.std(0).mean().item():17.3f}  {accuracy(total - f + means[name]):24.3f}  {accuracy(only):26.3f}")
+        result = stream_contributions(model, clips, labels, index)
+        print(f"{part} ({len(index)})  all streams  {'':17s}  {result['all']:.3f}")
+        for name, r in result["streams"].items():
+            print(f"{'':15s} {name:14s}  {r['std']:17.3f}  {r['at_mean']:24.3f}  {r['only']:26.3f}")
 
 
-def train_toy(args) -> dict:
-    """One RGB Enhanced ConvLSTM stream + head on the onset/direction task."""
-    size = args.size
-    x_train, y_train, _ = onset_clips(args.subjects, args.clips_per_subject, size=size, frames=args.frames,
-                                      seed=args.data_seed, task=args.task, shift=args.shift)
-    x_test, y_test, _ = onset_clips(args.test_subjects, args.clips_per_subject, size=size, frames=args.frames,
-                                    seed=args.data_seed + 1, task=args.task, shift=args.shift)
-    small = build_config("small", "c")
-    config = model_config("c", args.set, streams=("rgb_clip",), face_size=size, num_classes=len(TASKS[args.task]),
-                          convlstm=dataclasses.replace(small.convlstm, hidden_channels=(args.channels,) * 4),
-                          fc_channels=(32, 32), dropout=0.0)
-    torch.manual_seed(args.seed)
-    model = FourStreamNet(config)
-    if args.optimizer == "adamw":
-        optimizer = torch.optim.AdamW(model.parameters(), lr=args.lr)
-    else:
-        optimizer = torch.optim.SGD(model.parameters(), lr=args.lr, momentum=0.9, weight_decay=5e-4)
-    generator = torch.Generator().manual_seed(args.seed)
-    cells = model.streams["rgb_clip"].convlstm.cells
-    start, losses, first_grads = time.perf_counter(), [], {}
-    for step in range(args.steps):
-        batch = torch.randint(len(x_train), (args.batch_size,), generator=generator)
-        loss = F.cross_entropy(model({"rgb_clip": x_train[batch]}), y_train[batch])
-        optimizer.zero_grad()
-        loss.backward()
-        if step == 0:
-            first_grads = {f"layer{i + 1}": float(torch.cat([p.grad.flatten() for p in c.parameters() if p.grad is not None]).norm())
-                           for i, c in enumerate(cells)}
-            first_grads["head"] = float(torch.cat([p.grad.flatten() for p in model.head.parameters()]).norm())
-        optimizer.step()
-        losses.append(loss.item())
-    model.eval()
-    with torch.no_grad():
-        train_acc = (model({"rgb_clip": x_train}).argmax(1) == y_train).float().mean().item()
-        test_acc = (model({"rgb_clip": x_test}).argmax(1) == y_test).float().mean().item()
-    return {"task": args.task, "set": args.set, "optimizer": args.optimizer, "lr": args.lr, "steps": args.steps,
-            "train_loss_last10": round(float(np.mean(losses[-10:])), 4), "train_acc": round(train_acc, 3),
-            "held_out_acc": round(test_acc, 3), "grad_norm_step0": {k: round(v, 4) for k, v in first_grads.items()},
-            "seconds": round(time.perf_counter() - start, 1)}
-
-
-def zero_frame_ratios(eps_values: list[float], seeds: int) -> None:
-    from fervid.models.convlstm import ConvLSTM, ConvLSTMConfig
-
+def describe_zero_frame(eps_values: list[float], seeds: int) -> None:
     print("# gradient norm, clip with an all-zero first frame / the same clip as it was; 4 layers x 8 channels, 16x16, 6 frames")
     print(f"{'eps':>8}  {'zero first frame, per seed':<44}  first frame dropped, per seed")
     for eps in eps_values:
-        zero, dropped = [], []
-        for seed in range(seeds):
-            torch.manual_seed(seed)
-            stack = ConvLSTM(2, (16, 16), ConvLSTMConfig(hidden_channels=(8,) * 4, norm_groups=2, norm_eps=eps))
-            clip, direction = torch.randn(4, 6, 2, 16, 16), torch.randn(4, 8, 16, 16)
-
-            def grad_norm(x: torch.Tensor) -> float:
-                stack.zero_grad()
-                out, _ = stack(x)
-                (out[:, -1] * direction).sum().backward()
-                return torch.sqrt(sum(p.grad.square().sum() for p in stack.parameters())).item()
-
-            ordinary = grad_norm(clip)
-            dropped.append(grad_norm(clip[:, 1:]) / ordinary)
-            clip[:, 0] = 0
-            zero.append(grad_norm(clip) / ordinary)
+        zero, dropped = zero_frame_ratios(eps, seeds)
         print(f"{eps:>8g}  {' '.join(f'{r:5.1f}' for r in zero):<44}  {' '.join(f'{r:5.2f}' for r in dropped)}")
 
 
-PHASES = ("neutral only", "rising", "apex held only", "falling")
-
-
-def clip_phase(onset: int, apex: int, offset: int, start: int, length: int = 16) -> str:
-    end = start + length - 1
-    if end < onset:
-        return "neutral only"
-    if start <= apex:
-        return "rising"
-    return "apex held only" if end <= offset else "falling"
-
-
 def describe_phases(data: Path, fold_dirs: list[Path]) -> None:
-    import csv
-
-    with open(data / "manifest.csv", newline="") as f:
-        course = {(data / r["path"]).as_posix(): tuple(int(r[k]) for k in ("onset", "apex", "offset")) for r in csv.DictReader(f)}
     print(f"# held-out clip accuracy by the phase each clip covers; {data}")
     print(f"{'fold':<40}" + "".join(f"{p:>22}" for p in PHASES))
     for fold_dir in fold_dirs:
-        right: dict[str, list[int]] = {p: [] for p in PHASES}
-        with open(fold_dir / "predictions_clips.csv", newline="") as f:
-            for row in csv.DictReader(f):
-                right[clip_phase(*course[Path(row["video"]).as_posix()], int(row["start_frame"]))].append(int(row["correct"]))
+        right = phase_outcomes(data, fold_dir)
         print(f"{str(fold_dir):<40}" + "".join(f"{100 * np.mean(v) if v else float('nan'):>12.1f}% of {len(v):>4}" for v in right.values()))
 
 
-def clip_floor(data: Path, k: int, fold: int) -> None:
-    from fervid.datasets import fold_split
-    from fervid.evaluation.baselines import (
-        fit_softmax,
-        grey_crops,
-        linear_floors,
-        log_prob,
-        temporal_features,
-    )
-
-    cache = PreprocessCache(data / "cache", PreprocessSettings())
-    train, test = fold_split([e for e in read_manifest(data / "manifest.csv") if cache.has(e.path)], k, fold)
-
-    def videos(entries):
-        out = []
-        for e in entries:
-            arrays = cache.load(e.path, names=("rgb", "fps", "n_frames", "clip_starts"))
-            out.append((arrays["rgb"][: int(arrays["n_frames"])], float(arrays["fps"]), EXPRESSIONS.index(e.label),
-                        arrays["clip_starts"]))
-        return out
-
-    def clip_features(video_list):
-        x, y, owner = [], [], []
-        for i, (rgb, fps, label, starts) in enumerate(video_list):
-            crops = grey_crops(rgb)
-            for start in starts:
-                window = crops[start:start + cache.settings.clip_len]
-                if len(window) < cache.settings.clip_len:  # a short video's clip: padded with its last frame, as the network's
-                    window = np.concatenate([window, np.repeat(window[-1:], cache.settings.clip_len - len(window), 0)])
-                x.append(temporal_features(window, fps))
-                y.append(label)
-                owner.append(i)
-        return np.stack(x), np.array(y), np.array(owner)
-
-    train_videos, test_videos = videos(train), videos(test)
-    x_train, y_train, _ = clip_features(train_videos)
-    x_test, y_test, owner = clip_features(test_videos)
-    lp = log_prob(fit_softmax(x_train, y_train, len(EXPRESSIONS)), x_test)
-    video_pred = np.array([lp[owner == i].sum(0).argmax() for i in range(len(test_videos))])
-    video_true = np.array([v[2] for v in test_videos])
-    whole = linear_floors([v[:3] for v in train_videos], [v[:3] for v in test_videos])
-    print(f"# {data}, fold {fold} of {k}: {len(x_train)} training clips, {len(x_test)} held-out clips of {len(test_videos)} videos")
-    print(f"temporal floor per 16-frame clip: clip acc. {np.mean(lp.argmax(1) == y_test):.3f}, video acc. {np.mean(video_pred == video_true):.3f}")
-    print(f"temporal floor per whole video:   video acc. {whole['temporal_video']:.3f} (static: {whole['static_video']:.3f})")
+def describe_clip_floor(data: Path, k: int, fold: int) -> None:
+    r = clip_floor(data, k, fold)
+    print(f"# {data}, fold {fold} of {k}: {r['train_clips']} training clips, {r['test_clips']} held-out clips of {r['test_videos']} videos")
+    print(f"temporal floor per 16-frame clip: clip acc. {r['clip_acc']:.3f}, video acc. {r['video_acc']:.3f}")
+    print(f"temporal floor per whole video:   video acc. {r['temporal_video']:.3f} (static: {r['static_video']:.3f})")
 
 
-@torch.no_grad()
 def describe_readouts(fold_dir: Path, data: Path, seed: int = 0) -> None:
-    from fervid.evaluation.baselines import fit_softmax, log_prob
-
-    trained, _ = load_model(fold_dir / "model.safetensors")
+    trained = trained_fold(fold_dir)
     if not all(name in trained.streams for name in CLIP_STREAMS):
         raise SystemExit(f"{fold_dir}: configuration with streams {list(trained.streams)}; the readout probe needs both clip streams ((b)-(e))")
     torch.manual_seed(seed)
     untrained = FourStreamNet(trained.config)
-    test_subjects = set(json.loads((fold_dir / "split.json").read_text())["test_subjects"])
-    clips, subjects, labels, video_ids = load_clips(data, 1, trained.config.face_size, with_videos=True)
-    held_out = np.isin(subjects, list(test_subjects))
+    clips, subjects, labels, videos = load_clips(data, 1, trained.config.face_size)
+    held_out = np.isin(subjects, held_out_subjects(fold_dir))
     print(f"# {fold_dir}: {int((~held_out).sum())} training clips, {int(held_out.sum())} held-out clips; linear probe per readout")
     print("model        readout               held-out clip acc.  held-out video acc.  training clip acc.")
     for name, model in (("trained", trained), ("initialised", untrained)):
-        model.eval()
-        reads = {"last h_T": [], "mean over t": [], "max over t": []}
-        for start in range(0, len(labels), 64):
-            parts = {key: [] for key in reads}
-            for stream_name in CLIP_STREAMS:
-                stream = model.streams[stream_name]
-                hidden, _ = stream.convlstm(stream.prepare(clips[stream_name][start:start + 64]))  # (B, T, Ch, H, W)
-                parts["last h_T"].append(stream.pool(hidden[:, -1]).flatten(1))
-                parts["mean over t"].append(stream.pool(hidden.mean(1)).flatten(1))
-                parts["max over t"].append(stream.pool(hidden.amax(1)).flatten(1))
-            for key in reads:
-                reads[key].append(torch.cat(parts[key], 1))
-        for key, chunks in reads.items():
-            x = torch.cat(chunks).float().numpy()
-            probe = fit_softmax(x[~held_out], labels[~held_out], len(EXPRESSIONS))
-            lp = log_prob(probe, x[held_out])
-            videos = video_ids[held_out]
-            video_hits = [lp[videos == v].sum(0).argmax() == labels[held_out][videos == v][0] for v in np.unique(videos)]
-            train_acc = np.mean(log_prob(probe, x[~held_out]).argmax(1) == labels[~held_out])
-            print(f"{name:12s} {key:20s}  {np.mean(lp.argmax(1) == labels[held_out]):18.3f}  {np.mean(video_hits):19.3f}  {train_acc:18.3f}", flush=True)
+        for key, r in readout_probes(model, clips, labels, videos, held_out).items():
+            print(f"{name:12s} {key:20s}  {r['clip_acc']:18.3f}  {r['video_acc']:19.3f}  {r['train_clip_acc']:18.3f}", flush=True)
 
 
 def main() -> None:
@@ -438,30 +221,36 @@ def main() -> None:
     p.add_argument("--k", type=int, default=3)
     p.add_argument("--fold", type=int, default=0)
     p = commands.add_parser("toy")
-    p.add_argument("--task", choices=sorted(TASKS), default="direction")
-    # Defaults: the learning test of tests/models/test_fourstream.py.
-    p.add_argument("--subjects", type=int, default=24)
-    p.add_argument("--test-subjects", type=int, default=16)
-    p.add_argument("--clips-per-subject", type=int, default=8)
-    p.add_argument("--size", type=int, default=16)
-    p.add_argument("--frames", type=int, default=12)
-    p.add_argument("--channels", type=int, default=8, help="hidden channels of each ConvLSTM layer")
-    p.add_argument("--shift", type=float, default=0.08)
-    p.add_argument("--steps", type=int, default=120)
-    p.add_argument("--batch-size", type=int, default=16)
-    p.add_argument("--optimizer", choices=OPTIMIZERS, default="adamw")
-    p.add_argument("--lr", type=float, default=3e-3)
-    p.add_argument("--seed", type=int, default=0, help="model initialisation and batch order")
-    p.add_argument("--data-seed", type=int, default=1, help="training clips; the held-out clips use the next seed")
+    p.add_argument("--task", choices=sorted(TASKS), default=ToyTask.task)
+    # Defaults: the learning test of tests/models/test_fourstream.py (ToyTask).
+    p.add_argument("--subjects", type=int, default=ToyTask.subjects)
+    p.add_argument("--test-subjects", type=int, default=ToyTask.test_subjects)
+    p.add_argument("--clips-per-subject", type=int, default=ToyTask.clips_per_subject)
+    p.add_argument("--size", type=int, default=ToyTask.size)
+    p.add_argument("--frames", type=int, default=ToyTask.frames)
+    p.add_argument("--channels", type=int, default=ToyTask.channels, help="hidden channels of each ConvLSTM layer")
+    p.add_argument("--shift", type=float, default=ToyTask.shift)
+    p.add_argument("--steps", type=int, default=ToyTask.steps)
+    p.add_argument("--batch-size", type=int, default=ToyTask.batch_size)
+    p.add_argument("--optimizer", choices=OPTIMIZERS, default=ToyTask.optimizer)
+    p.add_argument("--lr", type=float, default=ToyTask.lr)
+    p.add_argument("--seed", type=int, default=ToyTask.seed, help="model initialisation and batch order")
+    p.add_argument("--data-seed", type=int, default=ToyTask.data_seed, help="training clips; the held-out clips use the next seed")
     p.add_argument("--set", action="append", default=[], metavar="FIELD=VALUE")
     args = parser.parse_args()
+    try:
+        run(args)
+    except ValueError as error:  # a set without preprocessed videos, a --set naming no field
+        raise SystemExit(str(error)) from None
+
+
+def run(args) -> None:
     torch.set_num_threads(max(1, torch.get_num_threads()))
     if args.command == "inputs":
         for data in args.data:
             describe_inputs(data, args.every)
     elif args.command == "layers":
-        with torch.no_grad():
-            describe_layers(args.data, args.every, args.set, args.seed, args.model, args.untrained)
+        describe_layers(args.data, args.every, args.set, args.seed, args.model, args.untrained)
     elif args.command == "gradients":
         describe_gradients(args.data, args.every, args.set, args.seed)
     elif args.command == "fusion":
@@ -469,13 +258,14 @@ def main() -> None:
     elif args.command == "readout":
         describe_readouts(args.fold_dir, args.data)
     elif args.command == "clip-floor":
-        clip_floor(args.data, args.k, args.fold)
+        describe_clip_floor(args.data, args.k, args.fold)
     elif args.command == "phases":
         describe_phases(args.data, args.fold_dirs)
     elif args.command == "zero-frame":
-        zero_frame_ratios(args.eps, args.seeds)
+        describe_zero_frame(args.eps, args.seeds)
     else:
-        print(json.dumps(train_toy(args)))
+        toy = ToyTask(**{f.name: getattr(args, f.name) for f in dataclasses.fields(ToyTask)})
+        print(json.dumps(train_toy(toy, args.set)))
 
 
 if __name__ == "__main__":

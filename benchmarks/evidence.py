@@ -27,27 +27,11 @@ import time
 from pathlib import Path
 
 import torch
-from common import header
 
-from fervid.datasets import generate_synthetic
-from fervid.datasets.synthetic import check_synthetic_set
+from fervid.diagnostics.machine import header
+from fervid.diagnostics.runs import TUNING_SEEDS, drawn_set
 from fervid.training.crossval import crossval
 from fervid.training.recipes import RECIPES
-
-TUNING_SEEDS = (0, 1, 7)  # the main job's set and the tuning sets: never reported as evidence
-
-
-def drawn_set(data: Path, seed: int, subjects: int, difficulty: float) -> Path:
-    """The set's manifest, drawn once; a folder drawn with other settings is refused."""
-    wanted = {"seed": seed, "subjects": subjects, "takes": 1, "difficulty": difficulty}
-    manifest = data / "manifest.csv"
-    if manifest.exists():
-        try:
-            check_synthetic_set(data, wanted, "this evidence run")
-        except ValueError as error:
-            raise SystemExit(str(error)) from None
-        return manifest
-    return generate_synthetic(data, subjects=subjects, takes=1, seed=seed, difficulty=difficulty)
 
 
 def main() -> int:

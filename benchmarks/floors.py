@@ -14,17 +14,10 @@ from __future__ import annotations
 import argparse
 import statistics
 import sys
-import time
 from pathlib import Path
 
-from common import header
-
-from fervid.clips.arrays import PreprocessSettings
-from fervid.clips.cache import PreprocessCache, preprocess
-from fervid.datasets import fold_split, read_manifest, subject_groups
-from fervid.evaluation.baselines import linear_floors
-from fervid.models.fourstream import PRESETS
-from fervid.training.crossval import floor_videos
+from fervid.diagnostics.machine import header
+from fervid.diagnostics.probes import set_floors
 
 FIGURES = ("static_video", "temporal_video", "static_frame")
 
@@ -36,21 +29,11 @@ def main() -> int:
     parser.add_argument("--workers", type=int, default=2)
     args = parser.parse_args()
     print(header(f"linear floors of {args.data}, {args.k} subject-group folds", 1))
-    data = Path(args.data)
-    entries = read_manifest(data / "manifest.csv")
-    settings = PreprocessSettings(face_size=PRESETS["small"].face_size)
-    report = preprocess([e.path for e in entries], data / "cache", settings, workers=args.workers, progress=False)
-    entries = [e for e in entries if str(e.path) not in {str(Path(p)) for p in report.failed}]
-    cache = PreprocessCache(data / "cache", settings)
-    groups = subject_groups([e.subject for e in entries], args.k)
     rows = []
-    for fold in range(args.k):
-        start = time.perf_counter()
-        train, test = fold_split(entries, args.k, fold, groups)
-        result = linear_floors(floor_videos(train, cache), floor_videos(test, cache))
+    for fold, (result, seconds) in enumerate(set_floors(Path(args.data), args.k, args.workers)):
         rows.append(result)
         print(f"fold {fold}: " + ", ".join(f"{name} {100 * result[name]:.1f}%" for name in FIGURES)
-              + f" ({result['videos']} test videos, {time.perf_counter() - start:.1f} s)")
+              + f" ({result['videos']} test videos, {seconds:.1f} s)")
     for name in FIGURES:
         values = [100 * r[name] for r in rows]
         print(f"{name}: {statistics.mean(values):.1f} ± {statistics.stdev(values) if len(values) > 1 else 0.0:.1f}%")

@@ -14,23 +14,14 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-import numpy as np
-from common import header
-
-from fervid.clips.arrays import PreprocessSettings
-from fervid.clips.cache import PreprocessCache
-from fervid.datasets import fold_split, read_manifest, subject_groups
-from fervid.evaluation.baselines import fit_softmax, log_prob
+from fervid.diagnostics.machine import header
+from fervid.diagnostics.probes import (
+    DYNAMIC_ARRAYS,
+    array_scale,
+    dynamic_arrays,
+    probe_dynamic,
+)
 from fervid.labels import EXPRESSIONS
-from fervid.models.fourstream import PRESETS
-
-ARRAYS = ("flow_dynamic", "rgb_dynamic", "flow", "clip_starts")
-
-
-def block_mean(images: np.ndarray, pool: int) -> np.ndarray:
-    """(K, S, S, C) -> (K, S/pool, S/pool, C)."""
-    k, s, _, c = images.shape
-    return images.reshape(k, s // pool, pool, s // pool, pool, c).mean((2, 4))
 
 
 def main() -> None:
@@ -45,50 +36,18 @@ def main() -> None:
     which = ", the clips over onset-to-apex only" if args.onset_clips else ""
     which += f", each video's {args.top_motion} clips with the most motion" if args.top_motion else ""
     print(header(f"dynamic images of {args.data}: scale and a linear probe on held-out subjects{which}", 1))
-    data = Path(args.data)
-    entries = read_manifest(data / "manifest.csv")
-    cache = PreprocessCache(data / "cache", PreprocessSettings(face_size=PRESETS["small"].face_size))
-    missing = [e for e in entries if not cache.has(e.path)]
-    if missing:
-        raise SystemExit(f"{len(missing)} videos of {data} not preprocessed at the small preset, e.g. {missing[0].path}")
-    arrays = {str(e.path): cache.load(e.path, names=ARRAYS) for e in entries}
-    for name in ARRAYS[:3]:
-        values = np.concatenate([np.asarray(a[name], np.float32).ravel() for a in arrays.values()])
-        print(f"{name:<13} std {values.std():.4f}, mean |v| {np.abs(values).mean():.4f}, "
-              f"share |v| < 0.01 {np.mean(np.abs(values) < 0.01):.2f}, max |v| {np.abs(values).max():.3f}")
-    groups = subject_groups([e.subject for e in entries], args.k)
+    try:
+        entries, arrays = dynamic_arrays(Path(args.data))
+    except ValueError as error:
+        raise SystemExit(str(error)) from None
+    for name in DYNAMIC_ARRAYS[:3]:
+        scale = array_scale(arrays, name)
+        print(f"{name:<13} std {scale['std']:.4f}, mean |v| {scale['mean_abs']:.4f}, "
+              f"share |v| < 0.01 {scale['near_zero']:.2f}, max |v| {scale['max_abs']:.3f}")
     for name in ("flow_dynamic", "rgb_dynamic"):
         for pool in (1, 4):
-            scores = []
-            for fold in range(args.k):
-                train, test = fold_split(entries, args.k, fold, groups)
-
-                def clips_of(videos):
-                    x, y, v = [], [], []
-                    for i, e in enumerate(videos):
-                        images = block_mean(np.asarray(arrays[str(e.path)][name], np.float32), pool)
-                        if args.top_motion:
-                            flow, starts = np.asarray(arrays[str(e.path)]["flow"], np.float32), np.asarray(arrays[str(e.path)]["clip_starts"])
-                            motion = np.array([np.abs(flow[st : st + 16]).mean() for st in starts])
-                            images = images[np.sort(np.argsort(-motion)[: args.top_motion])]
-                        if args.onset_clips:
-                            onset, apex = int(e.extra["onset"]), int(e.extra["apex"])
-                            starts = np.asarray(arrays[str(e.path)]["clip_starts"])
-                            images = images[(starts <= apex) & (starts + 16 > onset)]
-                            if not len(images):
-                                continue
-                        x.append(images.reshape(len(images), -1))
-                        y += [EXPRESSIONS.index(e.label)] * len(images)
-                        v += [i] * len(images)
-                    return np.concatenate(x), np.array(y), np.array(v)
-
-                x, y, _ = clips_of(train)
-                x_test, y_test, v_test = clips_of(test)
-                lp = log_prob(fit_softmax(x, y, len(EXPRESSIONS)), x_test)
-                video = [lp[v_test == v].sum(0).argmax() == y_test[v_test == v][0] for v in np.unique(v_test)]
-                scores.append((np.mean(lp.argmax(1) == y_test), np.mean(video)))
-            clip, video = 100 * np.mean(scores, 0)
-            print(f"linear probe, {name}, block mean {pool}x{pool}: held-out clips {clip:.1f}%, videos {video:.1f}% "
+            clip, video = probe_dynamic(entries, arrays, name, pool, args.k, args.top_motion, args.onset_clips)
+            print(f"linear probe, {name}, block mean {pool}x{pool}: held-out clips {100 * clip:.1f}%, videos {100 * video:.1f}% "
                   f"(chance {100 / len(EXPRESSIONS):.1f}%)")
 
 

@@ -12,7 +12,8 @@ import pytest
 import fervid
 
 PACKAGE = Path(fervid.__file__).parent
-STAGES = ("frontend", "clips", "models", "evaluation", "datasets", "training", "prediction")  # in data-flow order
+STAGES = ("frontend", "clips", "models", "evaluation", "datasets", "training", "prediction", "diagnostics")  # in data-flow order;
+# diagnostics: the measurements behind benchmarks/, which may import every stage and which no stage imports
 SHARED = {"labels", "atomic", "precision", "progress"}  # import no stage
 AT_STAGE = {"checkpoint": "models"}  # shared modules that import a stage count as that stage
 TOP = {"demo", "cli", "__init__"}  # the main job and the command: above every stage
