@@ -16,9 +16,10 @@ from safetensors.torch import load_file
 
 import fervid.training.train as train_module
 from fervid.checkpoint import load_model
+from fervid.clips.inputs import collate
 from fervid.evaluation.inference import evaluate
 from fervid.models.convlstm import ConvLSTMCell
-from fervid.models.fourstream import build_config
+from fervid.models.fourstream import FourStreamNet, build_config
 from fervid.precision import resolve_precision
 from fervid.training.recipes import RECIPES, TrainConfig
 from fervid.training.train import TrainingDiverged, settings_fingerprint, train
@@ -165,6 +166,51 @@ def test_clips_per_video_sampling():
     assert sorted(videos[[i for b in two for i in b]].tolist()) == [0, 0, 1, 1, 2, 2, 3, 3]
     other_epoch = train_module.global_batches(videos, 3, seed=0, epoch=1, clips_per_video=1)
     assert sorted(i for b in other_epoch for i in b) != sorted(chosen)  # different clips next epoch
+
+
+def test_video_loss_batches_hold_each_videos_clips_side_by_side():
+    videos = np.array([0] * 5 + [1] * 5 + [2] * 1 + [3] * 5)  # video 2 has one clip
+    batches = train_module.global_batches(videos, 4, seed=0, epoch=0, video_loss=2)
+    order = [i for b in batches for i in b]
+    assert [len(b) for b in batches] == [4, 4]  # 4 videos × 2 clips
+    pairs = [order[i : i + 2] for i in range(0, len(order), 2)]
+    assert sorted(int(videos[a]) for a, _ in pairs) == [0, 1, 2, 3]  # every video once a batch of pairs
+    assert all(videos[a] == videos[b] for a, b in pairs)
+    assert all(a != b for a, b in pairs if videos[a] != 2) and [10, 10] in pairs  # no repeats but where a video is short
+    assert batches == train_module.global_batches(videos, 4, seed=0, epoch=0, video_loss=2)
+    assert batches != train_module.global_batches(videos, 4, seed=0, epoch=1, video_loss=2)
+
+
+def test_video_loss_takes_one_loss_on_each_videos_mean_logits(tmp_path, monkeypatch):
+    """The first step's loss is the cross-entropy of each video's clips' mean logits: with
+    the same initial weights, recomputed here from the model's outputs on those clips."""
+    config = dataclasses.replace(CONFIG, epochs=1, batch_size=4, video_loss=2)
+    clips = clip_set()
+    first_batch = train_module.global_batches(clips.clip_videos, 4, config.seed, 0, None, 2)[0]
+    seen = {}
+    real_ce = torch.nn.functional.cross_entropy
+
+    def recording_ce(logits, labels, **kwargs):
+        seen.setdefault("first", (logits.detach().clone(), labels.clone()))
+        return real_ce(logits, labels, **kwargs)
+
+    monkeypatch.setattr(torch.nn.functional, "cross_entropy", recording_ce)
+    train(tiny_model("c"), config, clips, tmp_path, progress=False)
+    logits, labels = seen["first"]
+    assert logits.shape == (2, 6) and labels.shape == (2,)  # 2 videos, not 4 clips
+    inputs, clip_labels, _ = collate([clips[i] for i in first_batch])
+    assert labels.tolist() == clip_labels[::2].tolist()
+    train_module.seed_everything(config.seed)  # the weights train() starts from
+    with torch.no_grad():
+        expected = FourStreamNet(tiny_model("c")).train()(inputs).unflatten(0, (2, 2)).mean(1)
+    torch.testing.assert_close(logits, expected, atol=1e-5, rtol=1e-5)
+
+
+def test_video_loss_must_divide_the_batch_and_leaves_clips_per_video_unset():
+    with pytest.raises(ValueError, match="dividing batch_size"):
+        TrainConfig(batch_size=8, video_loss=3)
+    with pytest.raises(ValueError, match="clips_per_video unset"):
+        TrainConfig(video_loss=2, clips_per_video=2)
 
 
 def test_lr_schedule_warms_up_then_decays_to_zero():

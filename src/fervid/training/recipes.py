@@ -59,6 +59,12 @@ class TrainConfig:
                                   added=0.0)
     stream_probes: bool = _setting(False, "method", "with stream_loss 0: train the stream heads on detached features, "
                                    "logging each stream's accuracy per epoch (metrics.csv) without changing training", added=False)
+    # Each clip carries its video's label, but most clips of a video hold no expression
+    # change (docs/defaults-that-learn, section 4): their labels are noise. k > 0 draws k
+    # clips per video into each step and takes one loss on their mean logits (a
+    # multiple-instance loss), as a video is judged at test time by its clips' mean.
+    video_loss: int = _setting(0, "method", "clips drawn per video whose mean logits take one loss against the video's "
+                               "label (0: every clip its own loss, as the paper; not in the paper)", added=0)
     seed: int = _setting(0, "run", "training seed (initialisation, clip order, mirror draws)")
     precision: str = _setting("auto", "run", "float32, bfloat16 (autocast, float32 weights) or auto: bfloat16 where the "
                               "device runs it natively (fervid.precision)", choices=PRECISIONS)
@@ -83,6 +89,10 @@ class TrainConfig:
             raise ValueError(f"stream_loss is a loss weight, >= 0, got {self.stream_loss}")
         if self.epochs < 1 or self.batch_size < 1:
             raise ValueError("epochs and batch_size must be positive")
+        if self.video_loss < 0 or (self.video_loss and self.batch_size % self.video_loss):
+            raise ValueError(f"video_loss is a number of clips per video dividing batch_size {self.batch_size}, got {self.video_loss}")
+        if self.video_loss and self.clips_per_video is not None:
+            raise ValueError("video_loss draws its own clips per video: leave clips_per_video unset")
 
     @property
     def stream_heads(self) -> bool:

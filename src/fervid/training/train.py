@@ -87,10 +87,22 @@ def seeded_generator(seed: int, *counters: int) -> torch.Generator:
     return torch.Generator().manual_seed(value)
 
 
-def global_batches(clip_videos: np.ndarray, batch_size: int, seed: int, epoch: int, clips_per_video: int | None = None) -> list[list[int]]:
+def global_batches(clip_videos: np.ndarray, batch_size: int, seed: int, epoch: int, clips_per_video: int | None = None,
+                   video_loss: int = 0) -> list[list[int]]:
     """The clip order of one epoch, a function of (seed, epoch) only: every clip, or
-    ``clips_per_video`` clips drawn from each video."""
-    order = torch.randperm(len(clip_videos), generator=seeded_generator(seed, epoch)).tolist()
+    ``clips_per_video`` clips drawn from each video; with ``video_loss`` k, every video's k
+    clips side by side (drawn without repeats; a video with fewer repeats its own), the
+    videos in a random order, ``batch_size / k`` videos a batch."""
+    generator = seeded_generator(seed, epoch)
+    if video_loss:
+        videos = np.unique(clip_videos)
+        order = []
+        for v in torch.randperm(len(videos), generator=generator).tolist():
+            own = np.flatnonzero(clip_videos == videos[v])
+            drawn = torch.randperm(len(own), generator=generator).tolist()
+            order += [int(own[drawn[i % len(own)]]) for i in range(video_loss)]
+        return [order[i : i + batch_size] for i in range(0, len(order), batch_size)]
+    order = torch.randperm(len(clip_videos), generator=generator).tolist()
     if clips_per_video is not None:
         taken: dict[int, int] = {}
         chosen = []
@@ -272,8 +284,11 @@ def train(
     def epoch_batches(epoch: int) -> list[list[int]]:
         # Every rank takes a share of each global batch; a last batch too small to give
         # every rank a clip is dropped, so all ranks take the same number of steps.
-        batches = global_batches(clip_videos, config.batch_size, config.seed, epoch, config.clips_per_video)
+        batches = global_batches(clip_videos, config.batch_size, config.seed, epoch, config.clips_per_video, config.video_loss)
         return [b for b in batches if len(b) >= ddp.world]
+
+    if config.video_loss and ddp.active:
+        raise ValueError("video_loss takes a video's clips in one process: train it without torchrun")
 
     steps_per_epoch = len(epoch_batches(0))
     scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, lambda step: lr_factor(step, steps_per_epoch, config))
@@ -326,7 +341,11 @@ def train(
             with autocast(device, precision):
                 logits = net(inputs)
             logits, stream_logits = logits if stream_heads else (logits, {})
-            batch_loss = nn.functional.cross_entropy(logits.float(), labels, reduction="sum")
+            if config.video_loss:  # one loss per video, on its k clips' mean logits (k side by side)
+                per_video = logits.float().unflatten(0, (-1, config.video_loss)).mean(1)  # (B, K) -> (B/k, K)
+                batch_loss = nn.functional.cross_entropy(per_video, labels[:: config.video_loss], reduction="sum") * config.video_loss
+            else:
+                batch_loss = nn.functional.cross_entropy(logits.float(), labels, reduction="sum")
             total_loss = batch_loss
             if stream_logits:  # probes (detached features) learn at weight 1, without touching the network
                 stream_loss = sum(nn.functional.cross_entropy(v.float(), labels, reduction="sum") for v in stream_logits.values())
