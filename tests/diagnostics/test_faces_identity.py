@@ -1,4 +1,4 @@
-"""diagnostics/faces.py: the identity figures over all scenes together."""
+"""diagnostics/faces.py (several faces): the identity figures over all scenes together."""
 
 import pytest
 
