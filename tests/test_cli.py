@@ -82,8 +82,12 @@ def test_every_training_setting_is_a_flag_that_overrides_the_recipe(tmp_path, mo
              "warmup_epochs": "2", "grad_clip": "1", "clips_per_video": "2", "mirror": "0.25", "stream_loss": "0.5",
              "seed": "7", "precision": "float32", "device": "cpu", "loader_workers": "1"}
     switches = {"stream_probes", "compile", "fuse_gates"}
+    apart = {"video_loss": "2"}  # refused beside clips_per_video: given on its own
     fields = {f.name for f in dataclasses.fields(TrainConfig)} - {"recipe"}
-    assert set(given) | switches == fields, "a TrainConfig field this test does not give"
+    assert set(given) | switches | set(apart) == fields, "a TrainConfig field this test does not give"
+    for name, value in apart.items():
+        alone = _crossval_train_config(tmp_path, monkeypatch, "--" + name.replace("_", "-"), value)
+        assert getattr(alone, name) == type(getattr(RECIPES["fervid"], name))(value), name
     argv = [a for name, value in given.items() for a in ("--" + name.replace("_", "-"), value)] + [
         "--" + name.replace("_", "-") for name in switches]
     config = _crossval_train_config(tmp_path, monkeypatch, *argv)
