@@ -3,7 +3,13 @@
 import numpy as np
 import pytest
 
-from fervid.clips.windows import ClipWindow, clip_ending_at, clip_starts, rgb_to_unit
+from fervid.clips.windows import (
+    ClipWindow,
+    clip_ending_at,
+    clip_starts,
+    padded_clip,
+    rgb_to_unit,
+)
 
 
 def test_clip_starts():
@@ -47,6 +53,20 @@ def test_the_window_cuts_the_clips_of_clip_starts(n_frames):
         assert np.all(flow[n_frames:] == 0) and np.all(flow[n_frames - 1] != 0)
     rgb, _ = window.frames(3)
     assert len(rgb) == 3
+
+
+def test_padded_clip_pads_as_the_window_does():
+    """Per-frame arrays of a short video padded as ClipWindow pads the crops."""
+    window = ClipWindow()
+    for i in range(5):
+        window.push(*frame(i))
+    while window.needs_padding:
+        window.push(*window.padding_frame())
+    rgb, _ = window.frames()
+    own = np.stack([frame(i)[0] for i in range(5)])
+    np.testing.assert_array_equal(padded_clip(own), rgb)
+    whole = np.arange(20)
+    assert padded_clip(whole) is whole
 
 
 def test_a_window_that_was_never_fed_needs_no_padding():

@@ -42,6 +42,15 @@ def clip_starts(n_frames: int, length: int = CLIP_LEN, stride: int = CLIP_STRIDE
     return [start for frame in ends if (start := clip_ending_at(frame, length, stride)) is not None]
 
 
+def padded_clip(frames: np.ndarray, length: int = CLIP_LEN) -> np.ndarray:
+    """A clip's frames (T, ...) with a short video's last frame repeated up to ``length``,
+    as ``ClipWindow.padding_frame`` pads (for per-frame arrays other than the crops and
+    flow, e.g. the linear floors' grey crops)."""
+    if len(frames) >= length:
+        return frames
+    return np.concatenate([frames, np.repeat(frames[-1:], length - len(frames), 0)])
+
+
 class ClipWindow:
     """The last ``length`` frames (an RGB crop and its flow each), pushed one at a time:
     ``push`` says when a clip is complete, ``frames()`` gives the window's frames, and a

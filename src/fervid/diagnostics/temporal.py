@@ -16,6 +16,7 @@ import torch.nn.functional as F
 
 from ..clips.arrays import PreprocessSettings
 from ..clips.cache import PreprocessCache
+from ..clips.windows import padded_clip
 from ..datasets import fold_split, read_manifest
 from ..datasets.onset import TASKS, onset_clips
 from ..evaluation.baselines import (
@@ -139,9 +140,7 @@ def clip_floor(data: Path, k: int, fold: int) -> dict:
         for i, (rgb, fps, label, starts) in enumerate(video_list):
             crops = grey_crops(rgb)
             for start in starts:
-                window = crops[start:start + clip_len]
-                if len(window) < clip_len:  # a short video's clip: padded with its last frame, as the network's
-                    window = np.concatenate([window, np.repeat(window[-1:], clip_len - len(window), 0)])
+                window = padded_clip(crops[start:start + clip_len], clip_len)  # a short video's clip: as the network's
                 x.append(temporal_features(window, fps))
                 y.append(label)
                 owner.append(i)
