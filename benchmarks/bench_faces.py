@@ -8,6 +8,7 @@ timed. Each case runs in a fresh process (its own peak memory), one after the ot
 
     python benchmarks/bench_faces.py [--frames 200] [--repeats 3] [--threads 2] [--precision auto]
     python benchmarks/bench_faces.py --frames 24 --repeats 1 --cases '2 faces'   # the smallest setting (the smoke test's)
+    python benchmarks/bench_faces.py --split [--frames 120]   # where a frame's time goes, front end and model apart
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from fervid.diagnostics.faces import FACE_CASES, several_faces_rate
+from fervid.diagnostics.faces import FACE_CASES, several_faces_rate, several_faces_split
 from fervid.diagnostics.machine import header, save_json
 from fervid.diagnostics.streaming import FIXTURES
 from fervid.frontend.video import find_videos
@@ -36,6 +37,7 @@ def main() -> None:
     parser.add_argument("--precision", default="auto", help="as fervid stream's --precision (auto: bfloat16 where native)")
     parser.add_argument("--cases", default=",".join(FACE_CASES), help="which cases, comma-separated (default: all, %(default)s)")
     parser.add_argument("--case", choices=FACE_CASES, help=argparse.SUPPRESS)  # one case, in this process
+    parser.add_argument("--split", action="store_true", help="time the front end, the ConvLSTM steps and the window ends apart")
     parser.add_argument("--json")
     args = parser.parse_args()
     cases = args.cases.split(",")
@@ -48,6 +50,14 @@ def main() -> None:
         raise SystemExit(f"need 4 videos in {args.videos}, found {len(videos)}")
     if args.case:
         print(json.dumps(several_faces_rate(args.case, args.frames, videos, args.precision)))
+        return
+    if args.split:
+        print(header("where a streaming frame's time goes with several faces (one thread after the other), small preset", args.threads))
+        rows = [several_faces_split(faces, args.frames, videos, args.precision) for faces in (1, 2, 4)]
+        for row in rows:
+            print(f"{row['faces']} face(s): front end {row['front_end_ms']:.1f} ms/frame, ConvLSTM steps {row['convlstm_steps_ms']:.1f}, "
+                  f"window ends {row['window_ends_ms']:.1f} ({row['precision']})")
+        save_json(args.json, rows)
         return
     print(header("streaming with several faces (face tracks + per-face model state), small preset", args.threads))
     print(f"# median of {args.repeats} runs per case, the cases interleaved (this machine's speed drifts by 20% or more)")

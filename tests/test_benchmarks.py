@@ -134,6 +134,10 @@ def test_bench_faces(tmp_path):
     (row,) = json.loads((tmp_path / "f.json").read_text())
     assert row["case"] == "2 faces" and row["faces_followed"] == 2
     assert row["frames_per_s"] > 0 and row["peak_rss_mib"] > 0 and row["clips"] >= 4  # 2 faces, a clip every 8 frames
+    run("bench_faces.py", "--split", "--frames", "16", "--json", tmp_path / "split.json")
+    rows = json.loads((tmp_path / "split.json").read_text())
+    assert [r["faces"] for r in rows] == [1, 2, 4]
+    assert all(r["front_end_ms"] > 0 and r["convlstm_steps_ms"] > 0 and r["window_ends_ms"] > 0 for r in rows)
 
 
 @pytest.mark.slow
