@@ -221,21 +221,13 @@ def main() -> None:
     p.add_argument("--k", type=int, default=3)
     p.add_argument("--fold", type=int, default=0)
     p = commands.add_parser("toy")
-    p.add_argument("--task", choices=sorted(TASKS), default=ToyTask.task)
-    # Defaults: the learning test of tests/models/test_fourstream.py (ToyTask).
-    p.add_argument("--subjects", type=int, default=ToyTask.subjects)
-    p.add_argument("--test-subjects", type=int, default=ToyTask.test_subjects)
-    p.add_argument("--clips-per-subject", type=int, default=ToyTask.clips_per_subject)
-    p.add_argument("--size", type=int, default=ToyTask.size)
-    p.add_argument("--frames", type=int, default=ToyTask.frames)
-    p.add_argument("--channels", type=int, default=ToyTask.channels, help="hidden channels of each ConvLSTM layer")
-    p.add_argument("--shift", type=float, default=ToyTask.shift)
-    p.add_argument("--steps", type=int, default=ToyTask.steps)
-    p.add_argument("--batch-size", type=int, default=ToyTask.batch_size)
-    p.add_argument("--optimizer", choices=OPTIMIZERS, default=ToyTask.optimizer)
-    p.add_argument("--lr", type=float, default=ToyTask.lr)
-    p.add_argument("--seed", type=int, default=ToyTask.seed, help="model initialisation and batch order")
-    p.add_argument("--data-seed", type=int, default=ToyTask.data_seed, help="training clips; the held-out clips use the next seed")
+    # A flag per ToyTask field, its default the field's: the learning test of tests/models/test_fourstream.py.
+    choices = {"task": sorted(TASKS), "optimizer": OPTIMIZERS}
+    helps = {"channels": "hidden channels of each ConvLSTM layer", "seed": "model initialisation and batch order",
+             "data_seed": "training clips; the held-out clips use the next seed"}
+    for field in dataclasses.fields(ToyTask):
+        p.add_argument("--" + field.name.replace("_", "-"), type=type(field.default), default=field.default,
+                       choices=choices.get(field.name), help=helps.get(field.name))
     p.add_argument("--set", action="append", default=[], metavar="FIELD=VALUE")
     args = parser.parse_args()
     try:
