@@ -156,3 +156,37 @@ def test_a_face_that_leaves_mid_video_streams_as_offline(predictor, tmp_path):
 def test_frames_per_step_is_checked_before_any_face_appears(predictor):
     with pytest.raises(ValueError, match="frames_per_step"):
         list(stream_faces(predictor, [], 25.0, max_faces=2, frames_per_step=3))
+
+
+def test_windows_ending_together_keep_their_own_predictions(predictor):
+    """Three faces whose windows end at the same frame, the middle one without a face in
+    it: classified as one batch (``finish_windows``), each face gets what it gets streamed
+    alone, and the faceless one no probabilities."""
+    from fervid.frontend.pipeline import FrameResult
+    from fervid.prediction import FaceStreams
+
+    size = predictor.settings.face_size
+
+    def face(seed):
+        own = np.random.default_rng(seed)
+        return [FrameResult(own.integers(0, 256, (size, size, 3), dtype=np.uint8),
+                            own.uniform(-0.2, 0.2, (size, size, 2)).astype(np.float32), True, False, (0, 0, 1, 1))
+                for _ in range(16)]
+
+    faceless = [FrameResult(None, None, False, True, None)] * 16
+    frames = {0: face(1), 1: faceless, 2: face(2)}
+
+    def streamed(ids):
+        streams = FaceStreams(predictor, frames_per_step=8)
+        out = []
+        for i in range(16):
+            out += streams.push_faces(i, {k: frames[k][i] for k in ids})
+        return {k: p for k, p in out}
+
+    together = streamed([0, 1, 2])
+    assert sorted(together) == [0, 1, 2] and together[1].probs is None
+    for k in (0, 2):
+        alone = streamed([k])[k]
+        assert together[k].probs is not None
+        np.testing.assert_allclose(together[k].probs, alone.probs, atol=1e-5)
+    assert not np.allclose(together[0].probs, together[2].probs)

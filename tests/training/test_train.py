@@ -190,12 +190,18 @@ def test_video_loss_takes_one_loss_on_each_videos_mean_logits(tmp_path, monkeypa
     seen = {}
     real_ce = torch.nn.functional.cross_entropy
 
+    sums = []
+
     def recording_ce(logits, labels, **kwargs):
         seen.setdefault("first", (logits.detach().clone(), labels.clone()))
-        return real_ce(logits, labels, **kwargs)
+        loss = real_ce(logits, labels, **kwargs)
+        sums.append(loss.item())
+        return loss
 
     monkeypatch.setattr(torch.nn.functional, "cross_entropy", recording_ce)
-    train(tiny_model("c"), config, clips, tmp_path, progress=False)
+    _, history = train(tiny_model("c"), config, clips, tmp_path, progress=False)
+    # the epoch's loss is the mean per video (each video once an epoch), not per clip
+    assert history[0]["train_loss"] == pytest.approx(sum(sums) / len(np.unique(clips.clip_videos)), rel=1e-6)
     logits, labels = seen["first"]
     assert logits.shape == (2, 6) and labels.shape == (2,)  # 2 videos, not 4 clips
     inputs, clip_labels, _ = collate([clips[i] for i in first_batch])

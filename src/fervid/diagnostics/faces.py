@@ -77,9 +77,9 @@ class _TimedFaceStreams(FaceStreams):
 
     step_seconds = 0.0
 
-    def _step_together(self, streamers) -> None:
+    def step_together(self, streamers) -> None:
         start = time.perf_counter()
-        super()._step_together(streamers)
+        super().step_together(streamers)
         self.step_seconds += time.perf_counter() - start
 
 

@@ -25,7 +25,8 @@ from ..prediction import (
     streaming_threads,
 )
 
-# The real 720×576 eNTERFACE'05 clips beside a source checkout (../shared/fixtures).
+# The real 720×576 eNTERFACE'05 clips beside a source checkout (../shared/fixtures): the
+# benchmark scripts' default (they run from a checkout); functions here take the folder.
 FIXTURES = Path(__file__).resolve().parents[4] / "shared" / "fixtures" / "enterface05_s1"
 
 
@@ -57,7 +58,7 @@ def stream_rate(preset: str, frames: list, detector) -> dict:
 
 
 def streaming_rates(preset: str, precision: str, frames: int, detector, device: torch.device,
-                    folder: str | Path = FIXTURES, profiled_ops: bool = True) -> dict:
+                    folder: str | Path, profiled_ops: bool = True) -> dict:
     """bench_speed's streaming part: one thing at a time (front end alone, then the whole),
     then pipelined: the streams one after the other a frame at a time, side by side 8 frames
     at a time (``fervid stream``), and so with fused gate arithmetic; ``profiled_ops``: also

@@ -239,7 +239,8 @@ class StreamingPredictor:
     def close_window(self, start: int, probs: np.ndarray | None) -> ClipPrediction:
         """The oldest window, classified (``finish_windows``), leaves: its prediction, and
         its row out of the batched state."""
-        assert self.windows.pop(0) == start, "windows end oldest first"
+        oldest = self.windows.pop(0)
+        assert oldest == start, "windows end oldest first"
         s = self.settings
         prediction = clip_prediction(self.clips, start, s.clip_len, self.real_frames, self.fps,
                                       float(1 - self._lost_real().mean()), probs)
@@ -423,7 +424,7 @@ class FaceStreams:
                 self.streams[face_id] = (frame, StreamingPredictor(self.predictor, self.fps, self.detector, **self.options))
             start, streamer = self.streams[face_id]
             taken.append((face_id, start, streamer, streamer.take_face(result)))
-        self._step_together([streamer for _, _, streamer, _ in taken if streamer.step_due])
+        self.step_together([streamer for _, _, streamer, _ in taken if streamer.step_due])
         ending = [(face_id, start, streamer, ended) for face_id, start, streamer, ended in taken if ended is not None]
         predictions = finish_windows([(streamer, ended) for _, _, streamer, ended in ending])
         out += [(face_id, shifted(prediction, start, self.fps)) for (face_id, start, _, _), prediction in zip(ending, predictions)]
@@ -439,7 +440,7 @@ class FaceStreams:
         last = streamer.flush()
         return [] if last is None else [(face_id, shifted(last, start, self.fps))]
 
-    def _step_together(self, streamers: list[StreamingPredictor]) -> None:
+    def step_together(self, streamers: list[StreamingPredictor]) -> None:
         """Every due face's windows through each clip stream as one batch: their inputs,
         states and first frames concatenated along the batch, the results split back."""
         live = [(streamer, xs) for streamer in streamers if (xs := streamer.step_inputs()) is not None]
