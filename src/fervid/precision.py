@@ -72,8 +72,10 @@ def prefers_channels_last(device: torch.device | str, precision: str) -> bool:
     """Whether to hold convolution weights channels-last for inference: yes for bfloat16
     on a CPU, the layout oneDNN's bfloat16 convolution computes in (an NCHW
     convolution there reorders its input and output, ``aten::copy_``, a third of the
-    ConvLSTM step's time); not otherwise, where it measured no faster
-    (float32 on a CPU: the gate arithmetic eagerly slower on interleaved channels).
+    ConvLSTM step's time); not otherwise, where it measured no faster. The ConvLSTM
+    cells' gate arithmetic runs slower on channels-last gates eagerly (their channel
+    blocks interleave; ``models.convlstm.fuse_gate_arithmetic``), but in bfloat16 the
+    convolutions gain more than it loses; in float32 they do not.
     Measured on a 2-core Xeon with AMX, small preset, the model's time per frame in
     ``FaceStreams.push_faces`` (front end excluded; docs/several-faces): 2 faces 14.8 ->
     10.5 ms, 4 faces 25.4 -> 18.8 ms in bfloat16; in float32 13.3 vs 14.3 ms, within noise."""
