@@ -95,14 +95,13 @@ def global_batches(clip_videos: np.ndarray, batch_size: int, seed: int, epoch: i
     videos in a random order, ``batch_size / k`` videos a batch."""
     generator = seeded_generator(seed, epoch)
     if video_loss:
-        videos = np.unique(clip_videos)
-        order = []
+        videos, order = np.unique(clip_videos), []
         for v in torch.randperm(len(videos), generator=generator).tolist():
             own = np.flatnonzero(clip_videos == videos[v])
             drawn = torch.randperm(len(own), generator=generator).tolist()
             order += [int(own[drawn[i % len(own)]]) for i in range(video_loss)]
-        return [order[i : i + batch_size] for i in range(0, len(order), batch_size)]
-    order = torch.randperm(len(clip_videos), generator=generator).tolist()
+    else:
+        order = torch.randperm(len(clip_videos), generator=generator).tolist()
     if clips_per_video is not None:
         taken: dict[int, int] = {}
         chosen = []
