@@ -79,7 +79,7 @@ def _add_prediction_fuse_arg(p: argparse.ArgumentParser) -> None:
                         "the first steps run unfused: worth it at the paper preset or on long input (docs/performance.md)")
 
 
-_FIELD_TYPES = {"int": int, "float": float, "str": str, "int | None": int}
+_FIELD_TYPES = {"int": int, "float": float, "str": str, "int | None": int, "str | None": str}
 
 
 def add_config_flags(p: argparse.ArgumentParser, config_class, defaults: dict[str, object] | None = None,

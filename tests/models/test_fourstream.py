@@ -140,6 +140,29 @@ def test_every_parameter_gets_a_gradient():
         assert p.grad is not None and p.grad.abs().sum() > 0, f"{name} receives no gradient"
 
 
+@pytest.mark.parametrize("ablation", ["c", "e"])
+def test_a_silenced_stream_outputs_zero_and_still_learns(ablation):
+    torch.manual_seed(0)
+    model = FourStreamNet(build_config("small", ablation))
+    inputs = random_inputs(model, batch=2, frames=4)
+    silenced = [name for name in model.streams if name != "flow_clip"]  # one stream left to carry the signal
+    for name in silenced:
+        model.streams[name].silence()
+    features = model.stream_features(inputs)
+    assert all(torch.count_nonzero(features[name]) == 0 for name in silenced)
+    nn.functional.cross_entropy(model(inputs), torch.tensor([0, 3])).backward()
+    for name in silenced:  # the silenced layer gets a gradient, so training can open it
+        stream = model.streams[name]
+        last = stream.project.weight if isinstance(stream, DynamicImageStream) else stream.convlstm.cells[-1].norm.weight
+        assert last.grad.abs().sum() > 0, name
+
+
+def test_a_conventional_stream_cannot_be_silenced():
+    model = FourStreamNet(build_config("small", "b"))
+    with pytest.raises(ValueError, match="conventional"):
+        model.streams["rgb_clip"].silence()
+
+
 def test_head_keeps_the_signal_scale_at_initialisation():
     """He initialisation of the ReLU layers: unit-variance features reach the last FC layer
     at about unit scale (PyTorch's default init gave ~0.15, and SGD barely moved the streams)."""

@@ -76,6 +76,18 @@ def test_folds_are_subject_disjoint_and_outputs_complete(manifest, tmp_path, mon
     again = crossval(manifest, out, preset=TINY, ablations=("a", "c"), k=3, train_config=config, cache_root=tmp_path / "cache", progress=False)
     assert json.loads(json.dumps(again["table"])) == json.loads(json.dumps(summary["table"]))
 
+    # Staged: (e) started from the folder of the trained (c), each fold from its own fold's model.
+    monkeypatch.undo()
+    staged = dataclasses.replace(config, init_from=str(out / "c"))
+    crossval(manifest, tmp_path / "staged", preset=TINY, ablations=("e",), k=3, folds=[1], train_config=staged,
+             cache_root=tmp_path / "cache", progress=False)
+    recorded = json.loads((tmp_path / "staged" / "e" / "fold1" / "train_config.json").read_text())
+    assert recorded["train_config"]["init_from"] == str(out / "c" / "fold1" / "model.safetensors")
+    with pytest.raises(FileNotFoundError, match="fold2.*no trained model to start fold 2"):
+        crossval(manifest, tmp_path / "staged", preset=TINY, ablations=("e",), k=3, folds=[2],
+                 train_config=dataclasses.replace(config, init_from=str(tmp_path / "staged" / "e")),
+                 cache_root=tmp_path / "cache", progress=False)
+
 
 @pytest.mark.parametrize("command", [["crossval", "--configs", "a", "--folds", "0"], ["train", "--ablation", "a", "--test-group", "0"]])
 def test_a_video_that_fails_is_left_out_and_the_exit_status_says_so(command, manifest, tmp_path, capsys):

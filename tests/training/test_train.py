@@ -15,14 +15,19 @@ from conftest import clip_set, needs_compiler, tiny_model
 from safetensors.torch import load_file
 
 import fervid.training.train as train_module
-from fervid.checkpoint import load_model
+from fervid.checkpoint import load_model, save_model
 from fervid.clips.inputs import collate
 from fervid.evaluation.inference import evaluate
 from fervid.models.convlstm import ConvLSTMCell
-from fervid.models.fourstream import FourStreamNet, build_config
+from fervid.models.fourstream import FourStreamNet, build_config, random_inputs
 from fervid.precision import resolve_precision
 from fervid.training.recipes import RECIPES, TrainConfig
-from fervid.training.train import TrainingDiverged, settings_fingerprint, train
+from fervid.training.train import (
+    TrainingDiverged,
+    settings_fingerprint,
+    train,
+    warm_start,
+)
 
 # The paper recipe (momentum SGD), shortened.
 CONFIG = dataclasses.replace(RECIPES["paper"], epochs=3, batch_size=4, lr=0.05, warmup_epochs=0.5, precision="float32")
@@ -101,6 +106,30 @@ def test_stream_loss_trains_each_stream_to_classify_alone(tmp_path):
     # a probe of the same stream trained by the fused loss only
     assert supervised[-1]["train_clip_acc_flow_clip"] > probed[-1]["train_clip_acc_flow_clip"]
     assert model.streams.keys() == {"rgb_clip", "flow_clip"} and not any("stream_heads" in k for k in model.state_dict())
+
+
+def test_warm_start_begins_the_larger_model_where_the_trained_one_is(tmp_path):
+    """(e) started from (c): the ConvLSTM streams and head copied, the dynamic-image
+    streams silent, so (e) computes (c)'s logits until training opens them."""
+    torch.manual_seed(0)
+    trained = FourStreamNet(tiny_model("c"))
+    save_model(trained, tmp_path / "c")
+    model = FourStreamNet(tiny_model("e"))
+    assert warm_start(model, tmp_path / "c.safetensors") == ["rgb_dynamic", "flow_dynamic"]
+    inputs = random_inputs(model, batch=3)
+    with torch.no_grad():
+        torch.testing.assert_close(model.eval()(inputs), trained.eval()(inputs))
+    model, _ = train(tiny_model("e"), dataclasses.replace(CONFIG, epochs=1, init_from=str(tmp_path / "c.safetensors")),
+                     clip_set(), tmp_path / "e", progress=False)
+    assert torch.count_nonzero(model.streams["rgb_dynamic"].project.weight) > 0  # the new streams opened
+
+
+@pytest.mark.parametrize("source", ["a", "b"])
+def test_warm_start_refuses_a_model_that_does_not_fit(tmp_path, source):
+    save_model(FourStreamNet(tiny_model(source)), tmp_path / source)
+    message = "shares no stream" if source == "a" else "differ"  # (b): the conventional cell has no W_xs, no norm
+    with pytest.raises(ValueError, match=f"{source}.safetensors: .*{message}"):
+        warm_start(FourStreamNet(tiny_model("c")), tmp_path / f"{source}.safetensors")
 
 
 def test_unknown_optimizer_is_refused():
@@ -326,7 +355,7 @@ def test_the_fingerprint_follows_each_fields_role():
     model = build_config("small", "c")
     base = settings_fingerprint(model, CONFIG, None)
     changed = {"epochs": 2, "lr": 0.5, "momentum": 0.5, "grad_clip": 1.0, "mirror": 0.25, "seed": 3, "compile": True,
-               "device": "meta", "stream_loss": 0.5, "stream_probes": True}
+               "device": "meta", "stream_loss": 0.5, "stream_probes": True, "init_from": "c/fold0/model.safetensors"}
     for name, value in changed.items():
         assert settings_fingerprint(model, dataclasses.replace(CONFIG, **{name: value}), None) != base, name
     for name, value in {"loader_workers": 3, "fuse_gates": True, "recipe": "paper"}.items():

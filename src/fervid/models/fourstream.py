@@ -164,6 +164,15 @@ class ClipStream(nn.Module):
         h_last, _ = self.step(clip)
         return self.pool(h_last)
 
+    def silence(self) -> None:
+        """Zero the top layer's GroupNorm γ and β: the stream then outputs 0 for every clip
+        (staged training, ``training.train.warm_start``); γ still gets a gradient."""
+        top = self.convlstm.cells[-1]
+        if not isinstance(top, EnhancedConvLSTMCell):
+            raise ValueError("a conventional ConvLSTM stream has no output norm to start at zero")
+        nn.init.zeros_(top.norm.weight)
+        nn.init.zeros_(top.norm.bias)
+
 
 class DynamicImageStream(nn.Module):
     """(B, C, H, W) -> (B, Ch, S, S): narrow ResNet-50, a 1×1 projection from its 128
@@ -180,6 +189,15 @@ class DynamicImageStream(nn.Module):
 
     def forward(self, image: Tensor) -> Tensor:
         return torch.tanh(self.project(self.resnet(image)))
+
+    def silence(self) -> None:
+        """Zero the 1×1 projection: the stream then outputs tanh(0) = 0 for every image
+        (staged training, ``training.train.warm_start``); the projection still gets a
+        gradient, and the ResNet one from the first step on."""
+        if not isinstance(self.project, nn.Conv2d):
+            raise ValueError("a dynamic-image stream without a projection has no layer to start at zero")
+        nn.init.zeros_(self.project.weight)
+        nn.init.zeros_(self.project.bias)
 
 
 class FourStreamNet(nn.Module):

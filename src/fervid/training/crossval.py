@@ -81,6 +81,18 @@ def cached_clip_set(entries: list[VideoEntry], cache: PreprocessCache, streams) 
     return ClipSet(videos, load, cache.settings.clip_len, streams, [cache.clip_count(e.path) for e in entries])
 
 
+def fold_model(init_from: str | os.PathLike, fold: int) -> Path:
+    """The trained model that starts fold ``fold`` (``TrainConfig.init_from``): the file
+    itself, or a configuration folder's ``fold<fold>/model.safetensors`` (the same
+    subjects held out, so nothing of the test group was seen)."""
+    path = Path(init_from)
+    if path.is_dir():
+        path = path / f"fold{fold}" / "model.safetensors"
+    if not path.is_file():
+        raise FileNotFoundError(f"{path}: no trained model to start fold {fold} from (init_from {init_from})")
+    return path
+
+
 def run_fold(
     ablation: str,
     fold: int,
@@ -95,6 +107,8 @@ def run_fold(
     """Train configuration ``ablation`` on every group but ``fold``, test on ``fold``."""
     fold_dir = out / ablation / f"fold{fold}"
     result_file = fold_dir / "result.json"
+    if train_config.init_from is not None:
+        train_config = dataclasses.replace(train_config, init_from=str(fold_model(train_config.init_from, fold)))
     model_config = with_ablation(base_config, ablation)
     extra = {"ablation": ablation, "preprocess": cache.settings.to_dict(), "labels": list(EXPRESSIONS)}
     fingerprint = settings_fingerprint(model_config, train_config, {**extra, "groups": groups})

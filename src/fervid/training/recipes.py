@@ -20,8 +20,12 @@ OPTIMIZERS = ("sgd", "adamw")
 #   "speed":  changes only how fast (the same result): not part of the fingerprint;
 #   "label":  the recipe's name (its values count, not its name).
 # ``added``: the value the code had before the field existed; at that value the field is
-# left out of the fingerprint, so that runs made before it still resume.
-def _setting(default, role: str, help: str, *, added=None, choices=None):
+# left out of the fingerprint, so that runs made before it still resume (``ORIGINAL``: a
+# field from the start, always in it).
+ORIGINAL = dataclasses.MISSING
+
+
+def _setting(default, role: str, help: str, *, added=ORIGINAL, choices=None):
     return dataclasses.field(default=default, metadata={"role": role, "help": help, "added": added, "choices": choices})
 
 
@@ -65,6 +69,12 @@ class TrainConfig:
     # multiple-instance loss), as a video is judged at test time by its clips' mean.
     video_loss: int = _setting(0, "method", "clips drawn per video whose mean logits take one loss against the video's "
                                "label (0: every clip its own loss, as the paper; not in the paper)", added=0)
+    # Staged training (training.train.warm_start): a model of fewer streams trained first,
+    # e.g. (c), starts this one, e.g. (e); the streams it lacks start silent (output zero).
+    init_from: str | None = _setting(None, "method", "start from a trained model: a model.safetensors, or a cross-validation "
+                                     "configuration folder (each fold from its fold<g>/model.safetensors); the streams and "
+                                     "head it shares are copied, the others start with their output at zero (staged "
+                                     "training; not in the paper)", added=None)
     seed: int = _setting(0, "run", "training seed (initialisation, clip order, mirror draws)")
     precision: str = _setting("auto", "run", "float32, bfloat16 (autocast, float32 weights) or auto: bfloat16 where the "
                               "device runs it natively (fervid.precision)", choices=PRECISIONS)

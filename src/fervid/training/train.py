@@ -47,7 +47,7 @@ from torch import nn
 from torch.utils.data import DataLoader
 
 from ..atomic import write_atomically, write_json, write_rows
-from ..checkpoint import config_to_dict, save_model
+from ..checkpoint import config_to_dict, load_model, save_model
 from ..clips.inputs import ClipSet, collate, mirror
 from ..evaluation.inference import evaluate, flush_denormals, predict_clips, to_device
 from ..evaluation.metrics import evaluate_predictions
@@ -60,7 +60,7 @@ from ..models.fourstream import (
 )
 from ..precision import autocast, describe, resolve_device, resolve_precision
 from ..progress import progress_bar, wanted
-from .recipes import TrainConfig
+from .recipes import ORIGINAL, TrainConfig
 
 CHECKPOINT = "checkpoint"  # checkpoint.json names its checkpoint-<epoch>.safetensors
 
@@ -112,6 +112,30 @@ def global_batches(clip_videos: np.ndarray, batch_size: int, seed: int, epoch: i
                 chosen.append(i)
         order = chosen
     return [order[i : i + batch_size] for i in range(0, len(order), batch_size)]
+
+
+def warm_start(model: FourStreamNet, path: str | os.PathLike) -> list[str]:
+    """Staged training (not in the paper): start ``model`` from the trained model at
+    ``path`` (``model.safetensors``). Every stream the two share, and the head, take its
+    weights; each stream it lacks is silenced (``silence``: output zero for every input),
+    so ``model`` starts computing exactly what the trained model computes and learns what
+    the new streams add from there. Returns the new streams' names. Refused, naming the
+    file, when the two share no stream or a shared part differs (shape, ConvLSTM cell)."""
+    source, _ = load_model(path)
+    shared = [name for name in model.streams if name in source.streams]
+    if not shared:
+        raise ValueError(f"{path}: shares no stream with this model ({list(source.streams)} vs {list(model.streams)})")
+    parts = tuple(f"streams.{name}." for name in shared) + ("head.",)
+    own = {k: v for k, v in model.state_dict().items() if k.startswith(parts)}
+    theirs = {k: v for k, v in source.state_dict().items() if k.startswith(parts)}
+    differing = sorted(set(own) ^ set(theirs)) + sorted(k for k in own.keys() & theirs.keys() if own[k].shape != theirs[k].shape)
+    if differing:
+        raise ValueError(f"{path}: its streams or head differ from this model's (another cell or size?): {differing[:4]}")
+    model.load_state_dict(theirs, strict=False)
+    new = [name for name in model.streams if name not in source.streams]
+    for name in new:
+        model.streams[name].silence()
+    return new
 
 
 def lr_factor(step: int, steps_per_epoch: int, config: TrainConfig) -> float:
@@ -256,6 +280,8 @@ def train(
     flush_denormals()
     seed_everything(config.seed)
     model = FourStreamNet(model_config).to(device)
+    if config.init_from is not None:
+        warm_start(model, config.init_from)
     if config.fuse_gates:
         fuse_gate_arithmetic(model)
     if ddp.active and device.type == "cuda":
@@ -433,7 +459,7 @@ def settings_fingerprint(model_config: FourStreamConfig, config: TrainConfig, ex
     is not resumed in float32 on a machine where "auto" means float32."""
     values = config_to_dict(config)
     train = {f.name: values[f.name] for f in dataclasses.fields(config)
-             if f.metadata["role"] in ("method", "run") and not (f.metadata["added"] is not None and values[f.name] == f.metadata["added"])}
+             if f.metadata["role"] in ("method", "run") and not (f.metadata["added"] is not ORIGINAL and values[f.name] == f.metadata["added"])}
     train["precision"] = resolve_precision(config.precision, resolve_device(config.device))
     blob = json.dumps({"model": config_to_dict(model_config), "train": train, "extra": extra or {}}, sort_keys=True, default=str)
     return hashlib.sha256(blob.encode()).hexdigest()[:16]
