@@ -55,7 +55,7 @@ def test_learns_and_writes_its_files(tmp_path):
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("optimizer,lr,stream_loss", [("sgd", 0.05, 0.0), ("adamw", 1e-3, 0.0), ("adamw", 1e-3, 1.0)])
+@pytest.mark.parametrize("optimizer,lr,stream_loss", [("sgd", 0.05, 0.0), ("lars", 0.05, 0.0), ("adamw", 1e-3, 0.0), ("adamw", 1e-3, 1.0)])
 def test_resume_after_a_kill_gives_the_same_weights(tmp_path, monkeypatch, optimizer, lr, stream_loss):
     config = dataclasses.replace(MIRRORED, optimizer=optimizer, lr=lr, stream_loss=stream_loss)
     whole, _ = train(tiny_model("d"), config, clip_set(), tmp_path / "whole", progress=False)
@@ -355,7 +355,7 @@ def test_the_fingerprint_follows_each_fields_role():
     model = build_config("small", "c")
     base = settings_fingerprint(model, CONFIG, None)
     changed = {"epochs": 2, "lr": 0.5, "momentum": 0.5, "grad_clip": 1.0, "mirror": 0.25, "seed": 3, "compile": True,
-               "device": "meta", "stream_loss": 0.5, "stream_probes": True, "init_from": "c/fold0/model.safetensors"}
+               "device": "meta", "stream_loss": 0.5, "stream_probes": True, "init_from": "c/fold0/model.safetensors", "trust": 0.2}
     for name, value in changed.items():
         assert settings_fingerprint(model, dataclasses.replace(CONFIG, **{name: value}), None) != base, name
     for name, value in {"loader_workers": 3, "fuse_gates": True, "recipe": "paper"}.items():

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 from ..precision import PRECISIONS
 
-OPTIMIZERS = ("sgd", "adamw")
+OPTIMIZERS = ("sgd", "lars", "adamw")
 
 
 # What each TrainConfig field is, for the code that reads the fields generically (the
@@ -45,8 +45,10 @@ class TrainConfig:
     # initialisation (their gradients are 10-100x smaller than the ResNet streams' and the
     # head's; docs/stream-learning). Its weight decay is decoupled (lr × weight_decay per
     # step), so 5e-4 decays next to nothing.
-    optimizer: str = _setting("adamw", "method", "sgd: momentum SGD (the paper); adamw: AdamW, not in the paper",
+    optimizer: str = _setting("adamw", "method", "sgd: momentum SGD (the paper); lars: momentum SGD, each weight tensor's "
+                              "step scaled to lr × trust × its norm (LARS); adamw: AdamW, not in the paper",
                               choices=OPTIMIZERS)
+    trust: float = _setting(0.1, "method", "LARS's trust coefficient (optimizer lars only)", added=0.1)
     momentum: float = _setting(0.9, "method", "SGD momentum (paper: momentum SGD)")
     weight_decay: float = _setting(5e-4, "method", "weight decay (AdamW: decoupled)")
     warmup_epochs: float = _setting(1.0, "method", "linear warm-up epochs, then cosine decay to 0")

@@ -60,6 +60,7 @@ from ..models.fourstream import (
 )
 from ..precision import autocast, describe, resolve_device, resolve_precision
 from ..progress import progress_bar, wanted
+from .lars import LARS
 from .recipes import ORIGINAL, TrainConfig
 
 CHECKPOINT = "checkpoint"  # checkpoint.json names its checkpoint-<epoch>.safetensors
@@ -301,6 +302,8 @@ def train(
     groups = [{"params": decay, "weight_decay": config.weight_decay}, {"params": no_decay, "weight_decay": 0.0}]
     if config.optimizer == "adamw":
         optimizer = torch.optim.AdamW(groups, lr=config.lr)
+    elif config.optimizer == "lars":  # the trust ratio for the weights; norms, biases and peepholes plain momentum SGD
+        optimizer = LARS([groups[0], {**groups[1], "adapt": False}], lr=config.lr, momentum=config.momentum, trust=config.trust)
     else:
         optimizer = torch.optim.SGD(groups, lr=config.lr, momentum=config.momentum)
     recurrent = [p for name, p in model.named_parameters() if ".convlstm." in name]  # clipped, see TrainConfig
