@@ -80,7 +80,7 @@ def test_every_training_setting_is_a_flag_that_overrides_the_recipe(tmp_path, mo
 
     given = {"epochs": "3", "batch_size": "4", "lr": "0.05", "optimizer": "sgd", "momentum": "0.8", "weight_decay": "0.001",
              "warmup_epochs": "2", "grad_clip": "1", "clips_per_video": "2", "mirror": "0.25", "stream_loss": "0.5",
-             "seed": "7", "precision": "float32", "device": "cpu", "loader_workers": "1", "init_from": "runs/c", "trust": "0.2"}
+             "seed": "7", "precision": "float32", "device": "cpu", "loader_workers": "1", "init_from": "runs/c", "trust": "0.2", "stage_epochs": "4"}
     switches = {"stream_probes", "compile", "fuse_gates"}
     apart = {"video_loss": "2"}  # refused beside clips_per_video: given on its own
     fields = {f.name for f in dataclasses.fields(TrainConfig)} - {"recipe"}

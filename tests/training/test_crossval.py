@@ -89,6 +89,33 @@ def test_folds_are_subject_disjoint_and_outputs_complete(manifest, tmp_path, mon
                  cache_root=tmp_path / "cache", progress=False)
 
 
+def test_staged_training_trains_each_folds_first_stage_once_and_starts_from_it(manifest, tmp_path, monkeypatch):
+    from fervid.training.crossval import stage_ablation
+
+    assert [stage_ablation(a) for a in "abcde"] == ["a", "b", "c", "b", "c"]
+    out = tmp_path / "run"
+    config = TrainConfig(epochs=1, batch_size=4, stage_epochs=1)
+    calls = []
+    real_train = crossval_module.train
+
+    def counting_train(model_config, train_config, clips, fold_dir, **kwargs):
+        calls.append((Path(fold_dir).relative_to(out).as_posix(), train_config.init_from))
+        return real_train(model_config, train_config, clips, fold_dir, **kwargs)
+
+    monkeypatch.setattr(crossval_module, "train", counting_train)
+    crossval(manifest, out, preset=TINY, ablations=("c", "e"), k=3, folds=[0], train_config=config,
+             cache_root=tmp_path / "cache", progress=False)
+    first = str(out / "stage1" / "c" / "fold0" / "model.safetensors")
+    assert calls == [("stage1/c/fold0", None), ("c/fold0", first), ("e/fold0", first)]  # (c)'s stage 1 serves (e) too
+    assert json.loads((out / "stage1" / "c" / "fold0" / "result.json").read_text())["video"]["accuracy"] >= 0
+    calls.clear()
+    crossval(manifest, out, preset=TINY, ablations=("c", "e"), k=3, folds=[0], train_config=config,
+             cache_root=tmp_path / "cache", progress=False)
+    assert calls == []  # every stage read back
+    with pytest.raises(ValueError, match="through crossval"):
+        real_train(TINY, config, None, tmp_path / "alone")
+
+
 @pytest.mark.parametrize("command", [["crossval", "--configs", "a", "--folds", "0"], ["train", "--ablation", "a", "--test-group", "0"]])
 def test_a_video_that_fails_is_left_out_and_the_exit_status_says_so(command, manifest, tmp_path, capsys):
     broken = tmp_path / "s1_broken.avi"

@@ -355,7 +355,7 @@ def test_the_fingerprint_follows_each_fields_role():
     model = build_config("small", "c")
     base = settings_fingerprint(model, CONFIG, None)
     changed = {"epochs": 2, "lr": 0.5, "momentum": 0.5, "grad_clip": 1.0, "mirror": 0.25, "seed": 3, "compile": True,
-               "device": "meta", "stream_loss": 0.5, "stream_probes": True, "init_from": "c/fold0/model.safetensors", "trust": 0.2}
+               "device": "meta", "stream_loss": 0.5, "stream_probes": True, "init_from": "c/fold0/model.safetensors", "trust": 0.2, "stage_epochs": 3}
     for name, value in changed.items():
         assert settings_fingerprint(model, dataclasses.replace(CONFIG, **{name: value}), None) != base, name
     for name, value in {"loader_workers": 3, "fuse_gates": True, "recipe": "paper"}.items():

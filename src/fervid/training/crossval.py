@@ -11,6 +11,7 @@ A run folder::
     <out>/split.json                   the subject groups
     <out>/<config>/fold<g>/            train outputs (model, metrics.csv, checkpoint), split.json,
                                        predictions_clips.csv, predictions_videos.csv, result.json
+    <out>/stage1/<config>/fold<g>/     with ``TrainConfig.stage_epochs``: the first stage (ConvLSTM streams alone), as above
     <out>/linear/fold<g>.json          the linear floors of fold g (``baselines.linear_floors``)
     <out>/report.md, results.csv       the table in the paper's form, with the paper's numbers and the linear floors
     <out>/confusion.png, curves.png    figures
@@ -43,7 +44,7 @@ from ..atomic import write_atomically, write_json, write_rows
 from ..checkpoint import config_to_dict
 from ..clips.arrays import PreprocessSettings
 from ..clips.cache import PreprocessCache, preprocess
-from ..clips.inputs import ClipSet, arrays_needed
+from ..clips.inputs import CLIP_STREAMS, ClipSet, arrays_needed
 from ..datasets import (
     VideoEntry,
     fold_split,
@@ -81,6 +82,20 @@ def cached_clip_set(entries: list[VideoEntry], cache: PreprocessCache, streams) 
     return ClipSet(videos, load, cache.settings.clip_len, streams, [cache.clip_count(e.path) for e in entries])
 
 
+STAGE_ONE = "stage1"  # <out>/stage1/<configuration>/fold<g>/: the first stage of staged training (TrainConfig.stage_epochs)
+
+
+def stage_ablation(ablation: str) -> str:
+    """The configuration staged training trains first for ``ablation``: its ConvLSTM
+    streams alone, with its cell ((e) -> (c), (d) -> (b)); a configuration without
+    ConvLSTM streams ((a)), or with nothing but them, itself."""
+    streams, cell = ABLATIONS[ablation]
+    clip_only = tuple(s for s in streams if s in CLIP_STREAMS)
+    if not clip_only:
+        return ablation
+    return next(name for name, (s, c) in ABLATIONS.items() if s == clip_only and c == cell)
+
+
 def fold_model(init_from: str | os.PathLike, fold: int) -> Path:
     """The trained model that starts fold ``fold`` (``TrainConfig.init_from``): the file
     itself, or a configuration folder's ``fold<fold>/model.safetensors`` (the same
@@ -107,7 +122,14 @@ def run_fold(
     """Train configuration ``ablation`` on every group but ``fold``, test on ``fold``."""
     fold_dir = out / ablation / f"fold{fold}"
     result_file = fold_dir / "result.json"
-    if train_config.init_from is not None:
+    if train_config.stage_epochs:  # stage 1, trained once per fold and counterpart, then read back
+        if train_config.init_from is not None:
+            raise ValueError("stage_epochs starts each configuration from its own stage 1: leave init_from unset")
+        first = stage_ablation(ablation)
+        stage = dataclasses.replace(train_config, epochs=train_config.stage_epochs, stage_epochs=0)
+        run_fold(first, fold, groups, entries, cache, base_config, stage, out / STAGE_ONE, progress)
+        train_config = dataclasses.replace(train_config, init_from=str(out / STAGE_ONE / first / f"fold{fold}" / "model.safetensors"))
+    elif train_config.init_from is not None:
         train_config = dataclasses.replace(train_config, init_from=str(fold_model(train_config.init_from, fold)))
     model_config = with_ablation(base_config, ablation)
     extra = {"ablation": ablation, "preprocess": cache.settings.to_dict(), "labels": list(EXPRESSIONS)}

@@ -77,6 +77,13 @@ class TrainConfig:
                                      "configuration folder (each fold from its fold<g>/model.safetensors); the streams and "
                                      "head it shares are copied, the others start with their output at zero (staged "
                                      "training; not in the paper)", added=None)
+    # Staged training across configurations (training.crossval): (e) from a trained (c)
+    # measured level with (c) trained as long, where (e) from scratch fell below it
+    # (docs/defaults-that-learn, section 7).
+    stage_epochs: int = _setting(0, "method", "staged training (fervid crossval; not in the paper): first this many epochs "
+                                 "of the configuration's ConvLSTM streams alone ((e) -> (c), (d) -> (b); a configuration "
+                                 "without them, its own streams), shared by the configurations that have them, then "
+                                 "`epochs` more of all its streams from there (the others start silent)", added=0)
     seed: int = _setting(0, "run", "training seed (initialisation, clip order, mirror draws)")
     precision: str = _setting("auto", "run", "float32, bfloat16 (autocast, float32 weights) or auto: bfloat16 where the "
                               "device runs it natively (fervid.precision)", choices=PRECISIONS)
@@ -103,6 +110,8 @@ class TrainConfig:
             raise ValueError("epochs and batch_size must be positive")
         if self.video_loss < 0 or (self.video_loss and self.batch_size % self.video_loss):
             raise ValueError(f"video_loss is a number of clips per video dividing batch_size {self.batch_size}, got {self.video_loss}")
+        if self.stage_epochs < 0:
+            raise ValueError(f"stage_epochs is a number of epochs, >= 0, got {self.stage_epochs}")
         if self.video_loss and self.clips_per_video is not None:
             raise ValueError("video_loss draws its own clips per video: leave clips_per_video unset")
 

@@ -273,6 +273,9 @@ def train(
     after the last epoch and the per-epoch history, and writes to ``out_dir``:
     ``metrics.csv``, ``checkpoint.json`` + ``.safetensors``, and ``model.safetensors`` +
     ``model.json`` (with ``extra``, for example the preprocessing settings)."""
+    if config.stage_epochs and config.init_from is None:
+        raise ValueError("stage_epochs trains one configuration after another: run it through crossval "
+                         "(fervid crossval --stage-epochs N), or give init_from")
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     device = resolve_device(config.device)
