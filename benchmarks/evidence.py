@@ -16,6 +16,7 @@ set", names the one reported).
 
     python benchmarks/evidence.py --seed 31 --configs c,e -o runs/evidence-s31-fervid
     python benchmarks/evidence.py --seed 31 --configs c --recipe paper -o runs/evidence-s31-paper
+    python benchmarks/evidence.py --seed 31 --configs c,e --stage-epochs 16 --epochs 8 -o runs/evidence-s31-staged
 """
 
 from __future__ import annotations
@@ -39,6 +40,9 @@ def main() -> int:
     parser.add_argument("--seed", type=int, required=True, help="the synthetic set's seed (not a tuning seed: %s)" % (TUNING_SEEDS,))
     parser.add_argument("--configs", default="b,c,e", help="configurations, e.g. c,e")
     parser.add_argument("--recipe", choices=sorted(RECIPES), default="fervid")
+    parser.add_argument("--epochs", type=int, help="the recipe's epochs, changed (with --stage-epochs: the second stage's)")
+    parser.add_argument("--stage-epochs", type=int, default=0,
+                        help="staged training: this many epochs of the ConvLSTM streams alone first (TrainConfig.stage_epochs)")
     parser.add_argument("--training-seed", type=int, default=0)
     parser.add_argument("--subjects", type=int, default=36)
     parser.add_argument("--difficulty", type=float, default=0.5)
@@ -56,7 +60,8 @@ def main() -> int:
     start = time.perf_counter()
     data = Path(args.data or f"data/evidence-s{args.seed}")
     manifest = drawn_set(data, args.seed, args.subjects, args.difficulty)
-    config = dataclasses.replace(RECIPES[args.recipe], seed=args.training_seed, fuse_gates=not args.no_fuse_gates)
+    config = dataclasses.replace(RECIPES[args.recipe], seed=args.training_seed, fuse_gates=not args.no_fuse_gates,
+                                 stage_epochs=args.stage_epochs, epochs=args.epochs or RECIPES[args.recipe].epochs)
     folds = [int(f) for f in args.folds.split(",")] if args.folds else None
     summary = crossval(manifest, args.out, preset="small", ablations=tuple(args.configs.split(",")), k=args.k, folds=folds,
                        train_config=config, cache_root=data / "cache", workers=args.workers)
