@@ -61,7 +61,7 @@ def main() -> int:
     data = Path(args.data or f"data/evidence-s{args.seed}")
     manifest = drawn_set(data, args.seed, args.subjects, args.difficulty)
     config = dataclasses.replace(RECIPES[args.recipe], seed=args.training_seed, fuse_gates=not args.no_fuse_gates,
-                                 stage_epochs=args.stage_epochs, epochs=args.epochs or RECIPES[args.recipe].epochs)
+                                 stage_epochs=args.stage_epochs, epochs=RECIPES[args.recipe].epochs if args.epochs is None else args.epochs)
     folds = [int(f) for f in args.folds.split(",")] if args.folds else None
     summary = crossval(manifest, args.out, preset="small", ablations=tuple(args.configs.split(",")), k=args.k, folds=folds,
                        train_config=config, cache_root=data / "cache", workers=args.workers)

@@ -83,6 +83,20 @@ def test_folds_are_subject_disjoint_and_outputs_complete(manifest, tmp_path, mon
              cache_root=tmp_path / "cache", progress=False)
     recorded = json.loads((tmp_path / "staged" / "e" / "fold1" / "train_config.json").read_text())
     assert recorded["train_config"]["init_from"] == str(out / "c" / "fold1" / "model.safetensors")
+    import shutil
+
+    from fervid.datasets import read_split, write_split
+    shutil.copytree(out / "c", tmp_path / "other" / "c")
+    groups, _ = read_split(out / "c" / "fold1" / "split.json")
+    write_split(tmp_path / "other" / "c" / "fold1" / "split.json", groups, 0)  # as if fold 1's model held out group 0
+    with pytest.raises(ValueError, match="fold1/split.json: trained with other test subjects than fold 1"):
+        crossval(manifest, tmp_path / "staged2", preset=TINY, ablations=("e",), k=3, folds=[1],
+                 train_config=dataclasses.replace(config, init_from=str(tmp_path / "other" / "c")),
+                 cache_root=tmp_path / "cache", progress=False)
+    with pytest.raises(ValueError, match="give a configuration folder"):  # one model for every fold: it saw their test subjects
+        crossval(manifest, tmp_path / "staged", preset=TINY, ablations=("e",), k=3, folds=[1],
+                 train_config=dataclasses.replace(config, init_from=str(out / "c" / "fold0" / "model.safetensors")),
+                 cache_root=tmp_path / "cache", progress=False)
     with pytest.raises(FileNotFoundError, match="fold2.*no trained model to start fold 2"):
         crossval(manifest, tmp_path / "staged", preset=TINY, ablations=("e",), k=3, folds=[2],
                  train_config=dataclasses.replace(config, init_from=str(tmp_path / "staged" / "e")),

@@ -119,17 +119,41 @@ def test_warm_start_begins_the_larger_model_where_the_trained_one_is(tmp_path):
     inputs = random_inputs(model, batch=3)
     with torch.no_grad():
         torch.testing.assert_close(model.eval()(inputs), trained.eval()(inputs))
-    model, _ = train(tiny_model("e"), dataclasses.replace(CONFIG, epochs=1, init_from=str(tmp_path / "c.safetensors")),
+    # train() starts there: at learning rate 0 the shared weights stay the trained model's, the new streams silent.
+    model, _ = train(tiny_model("e"), dataclasses.replace(CONFIG, epochs=1, lr=0.0, init_from=str(tmp_path / "c.safetensors")),
                      clip_set(), tmp_path / "e", progress=False)
-    assert torch.count_nonzero(model.streams["rgb_dynamic"].project.weight) > 0  # the new streams opened
+    for name, value in trained.state_dict().items():
+        torch.testing.assert_close(model.state_dict()[name], value, msg=name)
+    assert torch.count_nonzero(model.streams["rgb_dynamic"].project.weight) == 0
 
 
-@pytest.mark.parametrize("source", ["a", "b"])
+@pytest.mark.parametrize("source", ["a", "b", "c-wider", "a-into-d"])
 def test_warm_start_refuses_a_model_that_does_not_fit(tmp_path, source):
-    save_model(FourStreamNet(tiny_model(source)), tmp_path / source)
-    message = "shares no stream" if source == "a" else "differ"  # (b): the conventional cell has no W_xs, no norm
+    target = tiny_model("d" if source == "a-into-d" else "c")
+    config = {
+        "a": tiny_model("a"),  # no stream in common
+        "b": tiny_model("b"),  # another cell
+        "c-wider": dataclasses.replace(target, clip_input_gain=2.0),  # the same shapes, another input: other logits
+        "a-into-d": dataclasses.replace(target, streams=("rgb_dynamic", "flow_dynamic")),  # d's conventional streams to add
+    }[source]
+    save_model(FourStreamNet(config), tmp_path / source)
+    message = {"a": "shares no stream", "b": "other settings", "c-wider": "other settings",
+               "a-into-d": "cannot add stream rgb_clip silent: a conventional"}[source]
     with pytest.raises(ValueError, match=f"{source}.safetensors: .*{message}"):
-        warm_start(FourStreamNet(tiny_model("c")), tmp_path / f"{source}.safetensors")
+        warm_start(FourStreamNet(target), tmp_path / f"{source}.safetensors")
+
+
+def test_the_fingerprint_reads_the_start_model_by_content(tmp_path):
+    torch.manual_seed(0)
+    save_model(FourStreamNet(tiny_model("c")), tmp_path / "c")
+    model = tiny_model("e")
+    here = dataclasses.replace(CONFIG, init_from=str(tmp_path / "c.safetensors"))
+    spelled_otherwise = dataclasses.replace(CONFIG, init_from=str(tmp_path / "." / "c.safetensors"))
+    before = settings_fingerprint(model, here, None)
+    assert settings_fingerprint(model, spelled_otherwise, None) == before
+    torch.manual_seed(1)
+    save_model(FourStreamNet(tiny_model("c")), tmp_path / "c")  # another model in its place
+    assert settings_fingerprint(model, here, None) != before
 
 
 def test_unknown_optimizer_is_refused():
@@ -355,7 +379,7 @@ def test_the_fingerprint_follows_each_fields_role():
     model = build_config("small", "c")
     base = settings_fingerprint(model, CONFIG, None)
     changed = {"epochs": 2, "lr": 0.5, "momentum": 0.5, "grad_clip": 1.0, "mirror": 0.25, "seed": 3, "compile": True,
-               "device": "meta", "stream_loss": 0.5, "stream_probes": True, "init_from": "c/fold0/model.safetensors", "trust": 0.2, "stage_epochs": 3}
+               "device": "meta", "stream_loss": 0.5, "stream_probes": True, "trust": 0.2, "stage_epochs": 3}  # init_from: by its file's content, below
     for name, value in changed.items():
         assert settings_fingerprint(model, dataclasses.replace(CONFIG, **{name: value}), None) != base, name
     for name, value in {"loader_workers": 3, "fuse_gates": True, "recipe": "paper"}.items():

@@ -49,6 +49,7 @@ from ..datasets import (
     VideoEntry,
     fold_split,
     read_manifest,
+    read_split,
     subject_groups,
     write_split,
 )
@@ -97,12 +98,14 @@ def stage_ablation(ablation: str) -> str:
 
 
 def fold_model(init_from: str | os.PathLike, fold: int) -> Path:
-    """The trained model that starts fold ``fold`` (``TrainConfig.init_from``): the file
-    itself, or a configuration folder's ``fold<fold>/model.safetensors`` (the same
-    subjects held out, so nothing of the test group was seen)."""
+    """The trained model that starts fold ``fold`` (``TrainConfig.init_from``): a
+    configuration folder's ``fold<fold>/model.safetensors``, trained with the same
+    subjects held out (``run_fold`` checks its split), so nothing of the test group was seen."""
     path = Path(init_from)
-    if path.is_dir():
-        path = path / f"fold{fold}" / "model.safetensors"
+    if not path.is_dir():
+        raise ValueError(f"{init_from}: give a configuration folder (its fold<g>/model.safetensors start fold g): "
+                         "one model for every fold would have seen the other folds' test subjects")
+    path = path / f"fold{fold}" / "model.safetensors"
     if not path.is_file():
         raise FileNotFoundError(f"{path}: no trained model to start fold {fold} from (init_from {init_from})")
     return path
@@ -130,7 +133,11 @@ def run_fold(
         run_fold(first, fold, groups, entries, cache, base_config, stage, out / STAGE_ONE, progress)
         train_config = dataclasses.replace(train_config, init_from=str(out / STAGE_ONE / first / f"fold{fold}" / "model.safetensors"))
     elif train_config.init_from is not None:
-        train_config = dataclasses.replace(train_config, init_from=str(fold_model(train_config.init_from, fold)))
+        start = fold_model(train_config.init_from, fold)
+        trained_groups, trained_test = read_split(start.parent / "split.json")
+        if sorted(trained_groups[trained_test]) != sorted(groups[fold]):
+            raise ValueError(f"{start.parent / 'split.json'}: trained with other test subjects than fold {fold} here")
+        train_config = dataclasses.replace(train_config, init_from=str(start))
     model_config = with_ablation(base_config, ablation)
     extra = {"ablation": ablation, "preprocess": cache.settings.to_dict(), "labels": list(EXPRESSIONS)}
     fingerprint = settings_fingerprint(model_config, train_config, {**extra, "groups": groups})

@@ -110,6 +110,8 @@ class TrainConfig:
             raise ValueError("epochs and batch_size must be positive")
         if self.video_loss < 0 or (self.video_loss and self.batch_size % self.video_loss):
             raise ValueError(f"video_loss is a number of clips per video dividing batch_size {self.batch_size}, got {self.video_loss}")
+        if self.trust <= 0:
+            raise ValueError(f"trust is LARS's step size relative to each weight's norm, > 0, got {self.trust}")
         if self.stage_epochs < 0:
             raise ValueError(f"stage_epochs is a number of epochs, >= 0, got {self.stage_epochs}")
         if self.video_loss and self.clips_per_video is not None:

@@ -123,6 +123,8 @@ def warm_start(model: FourStreamNet, path: str | os.PathLike) -> list[str]:
     the new streams add from there. Returns the new streams' names. Refused, naming the
     file, when the two share no stream or a shared part differs (shape, ConvLSTM cell)."""
     source, _ = load_model(path)
+    if dataclasses.replace(source.config, streams=model.config.streams) != model.config:
+        raise ValueError(f"{path}: a model of other settings than this one (size, cell or an input choice), not only other streams")
     shared = [name for name in model.streams if name in source.streams]
     if not shared:
         raise ValueError(f"{path}: shares no stream with this model ({list(source.streams)} vs {list(model.streams)})")
@@ -135,7 +137,10 @@ def warm_start(model: FourStreamNet, path: str | os.PathLike) -> list[str]:
     model.load_state_dict(theirs, strict=False)
     new = [name for name in model.streams if name not in source.streams]
     for name in new:
-        model.streams[name].silence()
+        try:
+            model.streams[name].silence()
+        except ValueError as err:
+            raise ValueError(f"{path}: cannot add stream {name} silent: {err}") from err
     return new
 
 
@@ -284,8 +289,6 @@ def train(
     flush_denormals()
     seed_everything(config.seed)
     model = FourStreamNet(model_config).to(device)
-    if config.init_from is not None:
-        warm_start(model, config.init_from)
     if config.fuse_gates:
         fuse_gate_arithmetic(model)
     if ddp.active and device.type == "cuda":
@@ -336,6 +339,8 @@ def train(
         start_epoch, history = load_checkpoint(out, model, optimizer, scheduler, stream_heads)
         if ddp.main and wanted(progress):
             print(f"resuming {out} after epoch {start_epoch}", file=sys.stderr)
+    elif config.init_from is not None:  # in place: the optimizer holds these parameters
+        warm_start(model, config.init_from)
     net: nn.Module = model if stream_heads is None else WithStreamHeads(model, stream_heads, detach=config.stream_loss == 0)
     if ddp.active:
         net = nn.parallel.DistributedDataParallel(net, device_ids=[device.index] if device.type == "cuda" else None)
@@ -433,6 +438,8 @@ def train(
             dist.barrier()
     if ddp.main:
         save_model(model, out / "model", extra={"train_config": config_to_dict(config), "precision": precision, **(extra or {})})
+    if ddp.active:  # the model file exists on every rank's return (staged training reads it next)
+        dist.barrier()
     if tensorboard:
         tensorboard.close()
     return model, history
@@ -467,8 +474,22 @@ def settings_fingerprint(model_config: FourStreamConfig, config: TrainConfig, ex
     train = {f.name: values[f.name] for f in dataclasses.fields(config)
              if f.metadata["role"] in ("method", "run") and not (f.metadata["added"] is not ORIGINAL and values[f.name] == f.metadata["added"])}
     train["precision"] = resolve_precision(config.precision, resolve_device(config.device))
+    if config.init_from is not None:  # the model started from, by content: not by how its path was spelled
+        train["init_from"] = file_digest(config.init_from)
     blob = json.dumps({"model": config_to_dict(model_config), "train": train, "extra": extra or {}}, sort_keys=True, default=str)
     return hashlib.sha256(blob.encode()).hexdigest()[:16]
+
+
+def file_digest(path: str | os.PathLike) -> str:
+    """The first 16 hex digits of a file's SHA-256."""
+    digest = hashlib.sha256()
+    try:
+        with open(path, "rb") as f:
+            for block in iter(lambda: f.read(1 << 20), b""):
+                digest.update(block)
+    except OSError as err:
+        raise FileNotFoundError(f"{path}: cannot read the model to start from: {err.strerror}") from err
+    return "sha256:" + digest.hexdigest()[:16]
 
 
 def _tensorboard(out: Path):
