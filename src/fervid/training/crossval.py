@@ -131,7 +131,7 @@ def run_fold(
         first = stage_ablation(ablation)
         stage = dataclasses.replace(train_config, epochs=train_config.stage_epochs, stage_epochs=0)
         run_fold(first, fold, groups, entries, cache, base_config, stage, out / STAGE_ONE, progress)
-        train_config = dataclasses.replace(train_config, init_from=str(out / STAGE_ONE / first / f"fold{fold}" / "model.safetensors"))
+        train_config = dataclasses.replace(train_config, init_from=str(fold_model(out / STAGE_ONE / first, fold)))
     elif train_config.init_from is not None:
         start = fold_model(train_config.init_from, fold)
         trained_groups, trained_test = read_split(start.parent / "split.json")

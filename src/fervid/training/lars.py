@@ -17,9 +17,9 @@ import torch
 class LARS(torch.optim.Optimizer):
     """``torch.optim.SGD``'s momentum (no dampening, no Nesterov) with LARS's per-tensor
     trust ratio; a tensor whose norm or step is zero (a silenced layer, ``warm_start``)
-    takes the plain step (a silenced layer then grows by lr × trust of its own small norm a
-    step: it opens slowly; not used with staged training here). The state is SGD's (``momentum_buffer``), so checkpoints hold it
-    as they hold SGD's."""
+    takes the plain step, after which it grows by lr × trust of its own small norm a step
+    (it opens slowly; not used with staged training here). The state is SGD's
+    (``momentum_buffer``), so checkpoints hold it as they hold SGD's."""
 
     def __init__(self, params, lr: float, momentum: float = 0.9, weight_decay: float = 0.0, trust: float = 0.1):
         if lr <= 0 or trust <= 0 or not 0 <= momentum < 1:

@@ -73,8 +73,8 @@ class TrainConfig:
                                "label (0: every clip its own loss, as the paper; not in the paper)", added=0)
     # Staged training (training.train.warm_start): a model of fewer streams trained first,
     # e.g. (c), starts this one, e.g. (e); the streams it lacks start silent (output zero).
-    init_from: str | None = _setting(None, "method", "start from a trained model: a model.safetensors, or a cross-validation "
-                                     "configuration folder (each fold from its fold<g>/model.safetensors); the streams and "
+    init_from: str | None = _setting(None, "method", "start from a trained model: a model.safetensors (fervid train), or in "
+                                     "crossval a configuration folder (each fold from its fold<g>/model.safetensors); the streams and "
                                      "head it shares are copied, the others start with their output at zero (staged "
                                      "training; not in the paper)", added=None)
     # Staged training across configurations (training.crossval): (e) from a trained (c)

@@ -121,7 +121,8 @@ def warm_start(model: FourStreamNet, path: str | os.PathLike) -> list[str]:
     weights; each stream it lacks is silenced (``silence``: output zero for every input),
     so ``model`` starts computing exactly what the trained model computes and learns what
     the new streams add from there. Returns the new streams' names. Refused, naming the
-    file, when the two share no stream or a shared part differs (shape, ConvLSTM cell)."""
+    file, when the two share no stream or differ in anything but their streams (size,
+    cell, an input choice): with the configs equal, the shared parts' tensors match."""
     source, _ = load_model(path)
     if dataclasses.replace(source.config, streams=model.config.streams) != model.config:
         raise ValueError(f"{path}: a model of other settings than this one (size, cell or an input choice), not only other streams")
@@ -129,12 +130,7 @@ def warm_start(model: FourStreamNet, path: str | os.PathLike) -> list[str]:
     if not shared:
         raise ValueError(f"{path}: shares no stream with this model ({list(source.streams)} vs {list(model.streams)})")
     parts = tuple(f"streams.{name}." for name in shared) + ("head.",)
-    own = {k: v for k, v in model.state_dict().items() if k.startswith(parts)}
-    theirs = {k: v for k, v in source.state_dict().items() if k.startswith(parts)}
-    differing = sorted(set(own) ^ set(theirs)) + sorted(k for k in own.keys() & theirs.keys() if own[k].shape != theirs[k].shape)
-    if differing:
-        raise ValueError(f"{path}: its streams or head differ from this model's (another cell or size?): {differing[:4]}")
-    model.load_state_dict(theirs, strict=False)
+    model.load_state_dict({k: v for k, v in source.state_dict().items() if k.startswith(parts)}, strict=False)
     new = [name for name in model.streams if name not in source.streams]
     for name in new:
         try:
