@@ -4,6 +4,7 @@ import csv
 import dataclasses
 import json
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -13,11 +14,17 @@ from conftest import face_frames, write_video
 
 import fervid.training.crossval as crossval_module
 from fervid.cli import main
-from fervid.datasets import VideoEntry, read_manifest, write_manifest
+from fervid.datasets import (
+    VideoEntry,
+    read_manifest,
+    read_split,
+    write_manifest,
+    write_split,
+)
 from fervid.labels import EXPRESSIONS
 from fervid.models.fourstream import PRESETS
 from fervid.models.resnet import ResNetConfig
-from fervid.training.crossval import crossval
+from fervid.training.crossval import crossval, stage_ablation
 from fervid.training.recipes import TrainConfig
 
 TINY = dataclasses.replace(
@@ -83,9 +90,6 @@ def test_folds_are_subject_disjoint_and_outputs_complete(manifest, tmp_path, mon
              cache_root=tmp_path / "cache", progress=False)
     recorded = json.loads((tmp_path / "staged" / "e" / "fold1" / "train_config.json").read_text())
     assert recorded["train_config"]["init_from"] == str(out / "c" / "fold1" / "model.safetensors")
-    import shutil
-
-    from fervid.datasets import read_split, write_split
     shutil.copytree(out / "c", tmp_path / "other" / "c")
     groups, _ = read_split(out / "c" / "fold1" / "split.json")
     write_split(tmp_path / "other" / "c" / "fold1" / "split.json", groups, 0)  # as if fold 1's model held out group 0
@@ -104,8 +108,6 @@ def test_folds_are_subject_disjoint_and_outputs_complete(manifest, tmp_path, mon
 
 
 def test_staged_training_trains_each_folds_first_stage_once_and_starts_from_it(manifest, tmp_path, monkeypatch):
-    from fervid.training.crossval import stage_ablation
-
     assert [stage_ablation(a) for a in "abcde"] == ["a", "b", "c", "b", "c"]
     out = tmp_path / "run"
     config = TrainConfig(epochs=1, batch_size=4, stage_epochs=1)
