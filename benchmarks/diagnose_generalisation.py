@@ -82,7 +82,7 @@ def main() -> None:
             raise SystemExit(f"--train-subjects {args.train_subjects}: fold {args.fold} has only {len(kept)} training subjects")
         train_entries = [e for e in train_entries if e.subject in kept]
     config = TrainConfig(recipe="fervid" if args.optimizer == "adamw" else "paper",
-                         epochs=args.epochs, lr=args.lr, optimizer=args.optimizer, mirror=args.mirror,
+                         epochs=args.epochs, stage_epochs=0, lr=args.lr, optimizer=args.optimizer, mirror=args.mirror,
                          clips_per_video=args.clips_per_video or None, weight_decay=args.weight_decay, seed=args.seed,
                          batch_size=args.batch_size, precision=args.precision, fuse_gates=args.fuse_gates,
                          stream_loss=args.stream_loss, stream_probes=args.stream_probes)

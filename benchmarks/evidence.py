@@ -41,8 +41,9 @@ def main() -> int:
     parser.add_argument("--configs", default="b,c,e", help="configurations, e.g. c,e")
     parser.add_argument("--recipe", choices=sorted(RECIPES), default="fervid")
     parser.add_argument("--epochs", type=int, help="the recipe's epochs, changed (with --stage-epochs: the second stage's)")
-    parser.add_argument("--stage-epochs", type=int, default=0,
-                        help="staged training: this many epochs of the ConvLSTM streams alone first (TrainConfig.stage_epochs)")
+    parser.add_argument("--stage-epochs", type=int,
+                        help="the recipe's staged training changed: this many epochs of the ConvLSTM streams alone first "
+                             "(TrainConfig.stage_epochs; 0: one stage)")
     parser.add_argument("--training-seed", type=int, default=0)
     parser.add_argument("--subjects", type=int, default=36)
     parser.add_argument("--difficulty", type=float, default=0.5)
@@ -60,8 +61,10 @@ def main() -> int:
     start = time.perf_counter()
     data = Path(args.data or f"data/evidence-s{args.seed}")
     manifest = drawn_set(data, args.seed, args.subjects, args.difficulty)
-    config = dataclasses.replace(RECIPES[args.recipe], seed=args.training_seed, fuse_gates=not args.no_fuse_gates,
-                                 stage_epochs=args.stage_epochs, epochs=RECIPES[args.recipe].epochs if args.epochs is None else args.epochs)
+    recipe = RECIPES[args.recipe]
+    config = dataclasses.replace(recipe, seed=args.training_seed, fuse_gates=not args.no_fuse_gates,
+                                 stage_epochs=recipe.stage_epochs if args.stage_epochs is None else args.stage_epochs,
+                                 epochs=recipe.epochs if args.epochs is None else args.epochs)
     folds = [int(f) for f in args.folds.split(",")] if args.folds else None
     summary = crossval(manifest, args.out, preset="small", ablations=tuple(args.configs.split(",")), k=args.k, folds=folds,
                        train_config=config, cache_root=data / "cache", workers=args.workers)

@@ -191,7 +191,7 @@ def tiny_run(tiny_set, tmp_path_factory):
     """Fold 0 of configuration (c) on the tiny set, one epoch."""
     out = tmp_path_factory.mktemp("tiny-run") / "run"
     crossval(tiny_set / "manifest.csv", out, preset="small", ablations=("c",), k=3, folds=[0],
-             train_config=TrainConfig(epochs=1, batch_size=8, clips_per_video=2, precision="float32"),
+             train_config=TrainConfig(epochs=1, batch_size=8, clips_per_video=2, stage_epochs=0, precision="float32"),
              cache_root=tiny_set / "cache", workers=1, progress=False)
     return out
 

@@ -366,14 +366,14 @@ def test_anchors_are_githubs():
 @needs_fixtures()
 def test_the_new_users_path_runs(tmp_path, monkeypatch, capsys):
     """The README's path as a new user follows it: command 1 (``fervid demo``, shrunk here
-    to CI time: 3 subjects, 1 take, 1 epoch), then ``fervid predict`` on a real
+    to CI time: 3 subjects, 1 take, 1 + 1 epochs), then ``fervid predict`` on a real
     eNTERFACE'05 clip with the model it trained, at the path the README gives."""
     import json
 
     from fervid import demo
     from fervid.cli import main
 
-    for name, value in {"DEMO_SUBJECTS": 3, "DEMO_TAKES": 1, "DEMO_EPOCHS": 1, "DEMO_CLIPS_PER_VIDEO": 1}.items():
+    for name, value in {"DEMO_SUBJECTS": 3, "DEMO_TAKES": 1, "DEMO_STAGE_EPOCHS": 1, "DEMO_EPOCHS": 1, "DEMO_CLIPS_PER_VIDEO": 1}.items():
         monkeypatch.setattr(demo, name, value)
     monkeypatch.chdir(tmp_path)  # the README's relative paths: runs/demo, data/synth-demo, out/
     assert main(["demo", "--workers", "1"]) == 0

@@ -60,7 +60,7 @@ def model_dir(tmp_path_factory):
         fc_channels=(16, 16),
     )
     clips = ClipSet([(str(v), EXPRESSIONS[i]) for i, v in enumerate(videos)], cache.load, 16, config.streams)
-    train(config, TrainConfig(epochs=1, batch_size=4), clips, folder / "run",
+    train(config, TrainConfig(epochs=1, batch_size=4, stage_epochs=0), clips, folder / "run",
           extra={"preprocess": SETTINGS.to_dict(), "labels": list(EXPRESSIONS)}, progress=False)
     return folder / "run"
 

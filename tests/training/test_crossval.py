@@ -10,6 +10,7 @@ import sys
 from pathlib import Path
 
 import pytest
+import torch
 from conftest import face_frames, write_video
 
 import fervid.training.crossval as crossval_module
@@ -49,7 +50,7 @@ def manifest(tmp_path_factory):
 
 def test_folds_are_subject_disjoint_and_outputs_complete(manifest, tmp_path, monkeypatch):
     out = tmp_path / "run"
-    config = TrainConfig(epochs=1, batch_size=4)
+    config = TrainConfig(epochs=1, batch_size=4, stage_epochs=0)
     summary = crossval(manifest, out, preset=TINY, ablations=("a", "c"), k=3, train_config=config, cache_root=tmp_path / "cache", progress=False)
     for ablation in ("a", "c"):
         for fold in range(3):
@@ -132,6 +133,39 @@ def test_staged_training_trains_each_folds_first_stage_once_and_starts_from_it(m
         real_train(TINY, config, None, tmp_path / "alone")
 
 
+def test_the_default_recipe_reaches_both_stages(manifest, tmp_path, monkeypatch):
+    """The fervid recipe, shortened, through crossval as `fervid crossval` runs it: stage 1
+    ((c) for (e)) and stage 2 each build AdamW at the recipe's learning rate and mirror
+    their clips, stage 2 starts from stage 1's model, and the report names the recipe
+    without changes but the shortening (a recipe change cannot fall back to the paper's SGD
+    or to one stage unseen)."""
+    from fervid.training.recipes import RECIPES
+
+    recipe = RECIPES["fervid"]
+    assert recipe.optimizer == "adamw" and recipe.mirror > 0 and recipe.stage_epochs > 0
+    built, mirrored, starts = [], [], []
+    for name in ("SGD", "AdamW"):
+        real = getattr(torch.optim, name)
+        monkeypatch.setattr(torch.optim, name, lambda *a, _name=name, _real=real, **k: built.append((_name, k["lr"])) or _real(*a, **k))
+    import fervid.training.train as train_module
+
+    real_mirror, real_train = train_module.mirror, crossval_module.train
+    monkeypatch.setattr(train_module, "mirror", lambda inputs, flags: mirrored.append(flags) or real_mirror(inputs, flags))
+
+    def recording_train(model_config, train_config, clips, fold_dir, **kwargs):
+        starts.append((Path(fold_dir).relative_to(out).as_posix(), train_config.epochs, train_config.init_from is not None))
+        return real_train(model_config, train_config, clips, fold_dir, **kwargs)
+
+    monkeypatch.setattr(crossval_module, "train", recording_train)
+    out = tmp_path / "run"
+    config = dataclasses.replace(recipe, epochs=1, stage_epochs=2, batch_size=4)
+    crossval(manifest, out, preset=TINY, ablations=("e",), k=3, folds=[0], train_config=config,
+             cache_root=tmp_path / "cache", progress=False)
+    assert starts == [("stage1/c/fold0", 2, False), ("e/fold0", 1, True)]
+    assert built == [("AdamW", recipe.lr), ("AdamW", recipe.lr)] and mirrored
+    assert "recipe `fervid` with epochs=1, batch_size=4, stage_epochs=2" in (out / "report.md").read_text()
+
+
 @pytest.mark.parametrize("command", [["crossval", "--configs", "a", "--folds", "0"], ["train", "--ablation", "a", "--test-group", "0"]])
 def test_a_video_that_fails_is_left_out_and_the_exit_status_says_so(command, manifest, tmp_path, capsys):
     broken = tmp_path / "s1_broken.avi"
@@ -168,7 +202,7 @@ def counted(*args, **kwargs):
     return real(*args, **kwargs)
 cv.preprocess = counted
 summary = cv.crossval({manifest!r}, {out!r}, preset=TINY, ablations=("c",), k=3, folds=[0],
-                      train_config=TrainConfig(epochs=1, batch_size=4), cache_root={cache!r}, progress=False)
+                      train_config=TrainConfig(epochs=1, batch_size=4, stage_epochs=0), cache_root={cache!r}, progress=False)
 json.dump(summary["table"]["c"]["videos"], open({out!r} + "/videos" + os.environ["RANK"], "w"))
 """
 

@@ -347,10 +347,14 @@ def test_two_process_ddp_with_fused_gates_matches_one_process(tmp_path, one_proc
     _assert_same_training(run, one_process_run)
 
 
-def test_the_default_recipe_reaches_training(tmp_path, monkeypatch):
+def test_the_default_recipe_reaches_training_in_one_stage(tmp_path, monkeypatch):
     """TrainConfig() is the fervid recipe, and train() builds what it names: AdamW at its
     learning rate, mirrored clips, the per-stream heads when it weights their loss; it is
-    stored with the model and named in the run's settings."""
+    stored with the model. The recipe is staged (tests/training/test_crossval.py follows it
+    through both stages): train() alone refuses it, saying how to train in one stage."""
+    assert TrainConfig() == RECIPES["fervid"] and RECIPES["fervid"].stage_epochs > 0
+    with pytest.raises(ValueError, match="stage_epochs=0"):
+        train(tiny_model("c"), TrainConfig(), clip_set(), tmp_path / "refused", progress=False)
     built = []
     for name in ("SGD", "AdamW"):
         real = getattr(torch.optim, name)
@@ -358,8 +362,7 @@ def test_the_default_recipe_reaches_training(tmp_path, monkeypatch):
     mirrored = []
     real_mirror = train_module.mirror
     monkeypatch.setattr(train_module, "mirror", lambda inputs, flags: mirrored.append(flags) or real_mirror(inputs, flags))
-    config = dataclasses.replace(TrainConfig(), epochs=1, batch_size=4, precision="float32")  # the default, shortened
-    assert TrainConfig() == RECIPES["fervid"] and config.recipe == "fervid"
+    config = dataclasses.replace(TrainConfig(), epochs=1, stage_epochs=0, batch_size=4, precision="float32")  # one stage, shortened
     _, history = train(tiny_model("c"), config, clip_set(), tmp_path, progress=False)
     assert built == [("AdamW", {"lr": RECIPES["fervid"].lr})]
     assert mirrored and RECIPES["fervid"].mirror > 0

@@ -61,7 +61,7 @@ from ..labels import EXPRESSIONS
 from ..models.fourstream import ABLATIONS, PRESETS, FourStreamConfig, with_ablation
 from ..precision import describe, resolve_device
 from ..progress import wanted
-from .recipes import TrainConfig, describe_recipe
+from .recipes import ORIGINAL, TrainConfig, describe_recipe
 from .train import Distributed, settings_fingerprint, train
 
 PAPER_ACCURACY = {"a": 33.70, "b": 39.84, "c": 44.28, "d": 41.48, "e": 45.29}  # Table 2, clip level, %
@@ -302,7 +302,7 @@ def _markdown(summary: dict, out: Path) -> str:
         f"Data: `{config['manifest']}` ({config['videos']} videos, {config['subjects']} subjects). "
         f"Preset `{config['preset']}`; {k} subject groups, test folds {folds}"
         + ("" if len(folds) == k else f" ({len(folds)} of {k}: a reduced run)")
-        + f"; {config['train']['epochs']} epochs, fixed in advance; precision {config.get('precision', config['train']['precision'])}."
+        + f"; {_epochs_text(config['train'])}, fixed in advance; precision {config.get('precision', config['train']['precision'])}."
         + " Split: `split.json`.",
         "",
         f"Training: {_recipe_line(config['train'])}.",
@@ -345,13 +345,23 @@ def _markdown(summary: dict, out: Path) -> str:
     return "\n".join(lines)
 
 
+def _epochs_text(train: dict) -> str:
+    """The run's epochs as a report says them: staged, both stages."""
+    if train.get("stage_epochs"):
+        return (f"{train['stage_epochs']} + {train['epochs']} epochs (staged: the ConvLSTM streams alone, "
+                f"then every stream from there; `{STAGE_ONE}/`)")
+    return f"{train['epochs']} epochs"
+
+
 def _recipe_line(train: dict) -> str:
     """The training recipe of a run's config.json, and what was changed from it (runs made
     before recipes existed: their optimizer and learning rate)."""
     known = {f: v for f, v in train.items() if f in TrainConfig.__dataclass_fields__}
     if "recipe" not in known:
         return f"{known.get('optimizer', 'sgd')}, lr {known.get('lr')} (made before named recipes)"
-    return describe_recipe(TrainConfig(**known))
+    # A setting added since the run was made had, for it, the value the code had before it.
+    before = {f.name: f.metadata["added"] for f in dataclasses.fields(TrainConfig) if f.metadata["added"] is not ORIGINAL}
+    return describe_recipe(TrainConfig(**{**before, **known}))
 
 
 def _preprocess_once(videos: list, cache_root, settings: PreprocessSettings, workers: int, progress: bool | None,

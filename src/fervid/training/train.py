@@ -275,8 +275,9 @@ def train(
     ``metrics.csv``, ``checkpoint.json`` + ``.safetensors``, and ``model.safetensors`` +
     ``model.json`` (with ``extra``, for example the preprocessing settings)."""
     if config.stage_epochs and config.init_from is None:
-        raise ValueError("stage_epochs trains one configuration after another: run it through crossval "
-                         "(fervid crossval --stage-epochs N), or give init_from")
+        raise ValueError(f"stage_epochs={config.stage_epochs} (the fervid recipe's staged training) trains one "
+                         "configuration after another: run it through crossval (fervid crossval / fervid train), give "
+                         "init_from, or set stage_epochs=0 (then epochs is the whole training)")
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     device = resolve_device(config.device)
