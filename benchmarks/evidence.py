@@ -14,9 +14,11 @@ Seeds: the tuning sets are seeds 1 and 7 (docs/stream-learning, docs/experiments
 main job's is 0; report with any other (docs/experiments.md, "Evidence beyond the tuning
 set", names the one reported).
 
-    python benchmarks/evidence.py --seed 31 --configs c,e -o runs/evidence-s31-fervid
+    # the default (fervid) recipe, staged: (c) 16 epochs, then (c) and (e) 8 more from it
+    python benchmarks/evidence.py --seed 31 --configs c,e -o runs/evidence-s31-staged
+    # the fervid recipe as it was before staging (one stage of 16 epochs)
+    python benchmarks/evidence.py --seed 31 --configs b,c,e --stage-epochs 0 --epochs 16 -o runs/evidence-s31-fervid
     python benchmarks/evidence.py --seed 31 --configs c --recipe paper -o runs/evidence-s31-paper
-    python benchmarks/evidence.py --seed 31 --configs c,e --stage-epochs 16 --epochs 8 -o runs/evidence-s31-staged
 """
 
 from __future__ import annotations
