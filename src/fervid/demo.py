@@ -78,13 +78,14 @@ DEMO_TAKES = 1
 DEMO_DIFFICULTY = 0.5
 DEMO_SEED = 0
 DEMO_GROUPS = 3  # subject groups; every fold runs
-# The full method only. With the default recipe's 16 epochs, (a) beside it would take the job
-# past 20 minutes on a 2-core CPU; (c) costs as much as (e). All five: docs/experiments.md.
+# The full method only (its stage 1 is (c)). (a) beside it would take the job past 20
+# minutes on a 2-core CPU. All five: docs/experiments.md.
 DEMO_CONFIGS = ("e",)
 # The default training recipe (``train.RECIPES["fervid"]``), as a new user's `fervid crossval`
 # runs it, with two changes for the budget: 2 clips drawn per video and epoch instead of all,
 # and its two stages ((c) alone, then (e) from it) three quarters as long. At the recipe's
-# 16 + 8 epochs the job passed 20 minutes (docs/defaults-that-learn, section 9).
+# 16 + 8 epochs the job passed 20 minutes; at 12 + 6 it is too short for (e) to pass its
+# temporal floor on this set (docs/defaults-that-learn, sections 9 and 11).
 DEMO_STAGE_EPOCHS = RECIPES["fervid"].stage_epochs * 3 // 4
 DEMO_EPOCHS = RECIPES["fervid"].epochs * 3 // 4
 DEMO_CLIPS_PER_VIDEO = 2  # clips drawn per video and epoch
