@@ -42,7 +42,7 @@ trap 'rm -rf "$work"' EXIT
     echo "## 4. one epoch of (e) with --compile on CUDA, fold 0"
     SECONDS=0
     timeout 150 $python -m fervid.cli crossval "$work/synth-demo/manifest.csv" -o "$work/compiled" --configs e --k 3 \
-        --folds 0 --epochs 1 --clips-per-video 2 --compile --precision auto --cache "$work/synth-demo/cache" --no-progress \
+        --folds 0 --stage-epochs 0 --epochs 1 --clips-per-video 2 --compile --precision auto --cache "$work/synth-demo/cache" --no-progress \
         && sed -n 1,20p "$work/compiled/report.md"
     echo "(compile run: ${SECONDS} s)"
 } 2>&1 | tee "$out/log.txt"

@@ -67,6 +67,7 @@ def test_crossval_trains_with_the_fervid_recipe_unless_told(tmp_path, monkeypatc
     assert default == RECIPES["fervid"] and default.optimizer == "adamw" and default.mirror > 0
     paper = _crossval_train_config(tmp_path, monkeypatch, "--recipe", "paper")
     assert paper == RECIPES["paper"] and paper.optimizer == "sgd" and paper.mirror == 0 and paper.stream_loss == 0
+    assert default.stage_epochs > 0 and paper.stage_epochs == 0  # the paper trains every stream at once
     changed = _crossval_train_config(tmp_path, monkeypatch, "--recipe", "paper", "--lr", "0.1", "--epochs", "3", "--fuse-gates")
     assert (changed.recipe, changed.optimizer, changed.lr, changed.epochs, changed.fuse_gates) == ("paper", "sgd", 0.1, 3, True)
 

@@ -114,7 +114,7 @@ def _add_training_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("-o", "--out", required=True, help="run folder")
     p.add_argument("--recipe", choices=sorted(RECIPES), default="fervid",
                    help="training recipe (TrainConfig preset): paper = momentum SGD and nothing added; fervid (default) = "
-                        "AdamW, mirroring, 16 epochs (docs/method.md, 'Training recipes'); the flags "
+                        "AdamW, mirroring, 16 + 8 epochs in two stages (--stage-epochs, --epochs; docs/method.md, 'Training recipes'); the flags "
                         "below override single settings")
     def default(field: str) -> str:
         values = {name: getattr(recipe, field) for name, recipe in RECIPES.items()}

@@ -68,7 +68,7 @@ def model_info(preset: str = "small", ablation: str = "e", batch: int = 4, out: 
     return {"loss": loss.item(), "seconds": seconds, "path": str(path)}
 
 
-# The main job's size, chosen so that it runs in about 10 minutes on a 2-core CPU
+# The main job's size, chosen so that it runs in well under 20 minutes on a 2-core CPU (15.5 measured)
 # (docs/experiments.md, "The main job"). 18 subjects × 6 expressions × 1 take: 108 videos,
 # so 12 training subjects per fold. It was 9 × 2 (the same 108 videos, 6 training subjects);
 # at a fixed budget, more subjects buy more held-out accuracy than more takes of the same

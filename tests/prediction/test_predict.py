@@ -32,13 +32,14 @@ from fervid.prediction import (
     NO_FACE,
     Predictor,
     StreamingPredictor,
+    find_model,
     load_predictor,
     predict_arrays,
     predict_video,
     stream_frames,
     streaming_threads,
 )
-from fervid.training.recipes import TrainConfig
+from fervid.training.recipes import STAGE_ONE, TrainConfig
 from fervid.training.train import train
 
 SETTINGS = PreprocessSettings(face_size=16)
@@ -335,6 +336,21 @@ def test_bad_inputs(model_dir, tmp_path):
         load_predictor(wrong)
     with pytest.raises(CheckpointError, match="no fervid model"):
         load_predictor(tmp_path / "nothing")
+
+
+def test_a_run_folder_names_its_models_not_its_first_stage(tmp_path):
+    """A staged `fervid train` folder holds its model and stage 1's (``stage1/``): the run
+    folder means its own; stage 1's is reached by naming it."""
+    run = tmp_path / "run"
+    for fold_dir in (run / "e" / "fold0", run / STAGE_ONE / "c" / "fold0"):
+        fold_dir.mkdir(parents=True)
+        (fold_dir / "model.json").write_text("{}")
+    assert find_model(run) == run / "e" / "fold0" / "model"
+    assert find_model(run / STAGE_ONE) == run / STAGE_ONE / "c" / "fold0" / "model"
+    (run / "a" / "fold0").mkdir(parents=True)
+    (run / "a" / "fold0" / "model.json").write_text("{}")
+    with pytest.raises(CheckpointError, match=r"holds 2 models \(a/fold0, e/fold0\); name one"):
+        find_model(run)
 
 
 def test_cli_predict_and_stream(model_dir, tmp_path, capsys):

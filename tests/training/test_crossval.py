@@ -108,6 +108,28 @@ def test_folds_are_subject_disjoint_and_outputs_complete(manifest, tmp_path, mon
                  cache_root=tmp_path / "cache", progress=False)
 
 
+def test_a_fold_begun_with_other_training_settings_is_refused_before_anything_trains(manifest, tmp_path):
+    """Resuming a folder made in one stage under the staged default (an older fervid's run)
+    stops before stage 1 trains or config.json is rewritten, naming the flags that resume it;
+    a folder from before stage_epochs existed reads as one stage."""
+    out = tmp_path / "run"
+    one_stage = TrainConfig(epochs=1, batch_size=4, stage_epochs=0)
+    crossval(manifest, out, preset=TINY, ablations=("e",), k=3, folds=[0], train_config=one_stage,
+             cache_root=tmp_path / "cache", progress=False)
+    written = (out / "config.json").read_text()
+    stored = out / "e" / "fold0" / "train_config.json"
+    meta = json.loads(stored.read_text())
+    for older in (False, True):
+        if older:
+            del meta["train_config"]["stage_epochs"]
+            stored.write_text(json.dumps(meta))
+        with pytest.raises(ValueError, match=r"e/fold0: begun with other training settings \(epochs=1, stage_epochs=0; "
+                                             r"this run: epochs=2, stage_epochs=1\): resume it with --epochs 1 --stage-epochs 0"):
+            crossval(manifest, out, preset=TINY, ablations=("e",), k=3, folds=[0],
+                     train_config=dataclasses.replace(one_stage, epochs=2, stage_epochs=1), cache_root=tmp_path / "cache", progress=False)
+        assert not (out / "stage1").exists() and (out / "config.json").read_text() == written
+
+
 def test_staged_training_trains_each_folds_first_stage_once_and_starts_from_it(manifest, tmp_path, monkeypatch):
     assert [stage_ablation(a) for a in "abcde"] == ["a", "b", "c", "b", "c"]
     out = tmp_path / "run"
@@ -124,7 +146,11 @@ def test_staged_training_trains_each_folds_first_stage_once_and_starts_from_it(m
              cache_root=tmp_path / "cache", progress=False)
     first = str(out / "stage1" / "c" / "fold0" / "model.safetensors")
     assert calls == [("stage1/c/fold0", None), ("c/fold0", first), ("e/fold0", first)]  # (c)'s stage 1 serves (e) too
-    assert json.loads((out / "stage1" / "c" / "fold0" / "result.json").read_text())["video"]["accuracy"] >= 0
+    seconds = {d: json.loads((out / d / "result.json").read_text())["seconds"] for d in ("stage1/c/fold0", "e/fold0")}
+    assert all(s > 0 for s in seconds.values())
+    with open(out / "results.csv") as f:
+        e_row = next(r for r in csv.DictReader(f) if r["config"] == "e")
+    assert float(e_row["train_seconds"]) == pytest.approx(sum(seconds.values()), abs=0.1)  # both stages' time
     calls.clear()
     crossval(manifest, out, preset=TINY, ablations=("c", "e"), k=3, folds=[0], train_config=config,
              cache_root=tmp_path / "cache", progress=False)
@@ -173,7 +199,7 @@ def test_a_video_that_fails_is_left_out_and_the_exit_status_says_so(command, man
     entries = read_manifest(manifest) + [VideoEntry(broken, EXPRESSIONS[0], "s1")]
     with_broken = write_manifest(entries, tmp_path / "manifest.csv")
     out = tmp_path / "run"
-    status = main([command[0], str(with_broken), "-o", str(out), *command[1:], "--k", "3", "--epochs", "1",
+    status = main([command[0], str(with_broken), "-o", str(out), *command[1:], "--k", "3", "--stage-epochs", "0", "--epochs", "1",
                    "--batch-size", "4", "--precision", "float32", "--cache", str(tmp_path / "cache"), "--no-progress"])
     assert status == 1
     assert "1 video(s) failed preprocessing" in capsys.readouterr().err

@@ -21,6 +21,7 @@ from ..precision import (
     resolve_device,
     resolve_precision,
 )
+from ..training.recipes import STAGE_ONE
 
 
 @dataclass
@@ -53,6 +54,8 @@ def find_model(path: str | os.PathLike) -> Path:
         if (path / "model.json").is_file():
             return path / "model"
         found = sorted(path.rglob("model.json"))
+        # A staged run's first-stage models (<run>/stage1/...) are a means, not the run's models.
+        found = [f for f in found if STAGE_ONE not in f.relative_to(path).parts] or found
         if len(found) == 1:
             return found[0].with_suffix("")
         if found:

@@ -1,8 +1,8 @@
 """Leave-one-subject-group-out cross-validation and the paper's ablation table (Table 2).
 
-Subjects are dealt into k groups (paper: 5); fold g trains from scratch on every
-other group and tests on group g; no subject is ever on both sides, and nothing
-is chosen on the test group (epochs are fixed by ``TrainConfig``). Each
+Subjects are dealt into k groups (paper: 5); fold g trains on every other group
+(from scratch, or under staged training from its own stage 1) and tests on group g;
+no subject is ever on both sides, and nothing is chosen on the test group (epochs are fixed by ``TrainConfig``). Each
 configuration (a)-(e) runs under the same split and seeds.
 
 A run folder::
@@ -61,7 +61,7 @@ from ..labels import EXPRESSIONS
 from ..models.fourstream import ABLATIONS, PRESETS, FourStreamConfig, with_ablation
 from ..precision import describe, resolve_device
 from ..progress import wanted
-from .recipes import ORIGINAL, TrainConfig, describe_recipe
+from .recipes import ORIGINAL, STAGE_ONE, TrainConfig, describe_recipe
 from .train import Distributed, settings_fingerprint, train
 
 PAPER_ACCURACY = {"a": 33.70, "b": 39.84, "c": 44.28, "d": 41.48, "e": 45.29}  # Table 2, clip level, %
@@ -81,9 +81,6 @@ def cached_clip_set(entries: list[VideoEntry], cache: PreprocessCache, streams) 
     load = functools.partial(cache.load, names=arrays_needed(streams))
     videos = [(str(e.path), e.label) for e in entries]
     return ClipSet(videos, load, cache.settings.clip_len, streams, [cache.clip_count(e.path) for e in entries])
-
-
-STAGE_ONE = "stage1"  # <out>/stage1/<configuration>/fold<g>/: the first stage of staged training (TrainConfig.stage_epochs)
 
 
 def stage_ablation(ablation: str) -> str:
@@ -125,13 +122,20 @@ def run_fold(
     """Train configuration ``ablation`` on every group but ``fold``, test on ``fold``."""
     fold_dir = out / ablation / f"fold{fold}"
     result_file = fold_dir / "result.json"
+    refuse_other_training(fold_dir, train_config)  # before a stage 1 trains for a folder that cannot resume
+    stage_one = None
     if train_config.stage_epochs:  # stage 1, trained once per fold and counterpart, then read back
         if train_config.init_from is not None:
-            raise ValueError("stage_epochs starts each configuration from its own stage 1: leave init_from unset")
+            raise ValueError("stage_epochs starts each configuration from its own stage 1: leave init_from unset, "
+                             "or train in one stage from init_from (--stage-epochs 0)")
         first = stage_ablation(ablation)
         stage = dataclasses.replace(train_config, epochs=train_config.stage_epochs, stage_epochs=0)
-        run_fold(first, fold, groups, entries, cache, base_config, stage, out / STAGE_ONE, progress)
+        if wanted(progress) and not (out / STAGE_ONE / first / f"fold{fold}" / "result.json").exists():
+            print(f"({ablation}) fold {fold}, stage 1 of 2: ({first}) alone, {stage.epochs} epochs", file=sys.stderr)
+        stage_one = run_fold(first, fold, groups, entries, cache, base_config, stage, out / STAGE_ONE, progress)
         train_config = dataclasses.replace(train_config, init_from=str(fold_model(out / STAGE_ONE / first, fold)))
+        if wanted(progress) and not result_file.exists():
+            print(f"({ablation}) fold {fold}, stage 2 of 2: {train_config.epochs} epochs from stage 1", file=sys.stderr)
     elif train_config.init_from is not None:
         start = fold_model(train_config.init_from, fold)
         trained_groups, trained_test = read_split(start.parent / "split.json")
@@ -145,7 +149,7 @@ def run_fold(
         result = json.loads(result_file.read_text())
         if result.get("fingerprint") != fingerprint:
             raise ValueError(f"{result_file}: made with other settings or another split; use a new run folder")
-        return result
+        return _after_stage_one(result, stage_one)
     fold_dir.mkdir(parents=True, exist_ok=True)
     write_split(fold_dir / "split.json", groups, fold)
     train_entries, test_entries = fold_split(entries, len(groups), fold, groups)
@@ -181,7 +185,43 @@ def run_fold(
         "fingerprint": fingerprint,
     }
     write_json(result_file, result)
-    return result
+    return _after_stage_one(result, stage_one)
+
+
+def _after_stage_one(result: dict, stage_one: dict | None) -> dict:
+    """A staged fold's result as the report shows it: stage 1's epochs before its own in
+    ``history`` (numbered on), and ``seconds`` the time of both stages (``stage1_seconds``
+    the first's; shared by the configurations that start from it). ``result.json`` keeps
+    the stage's own."""
+    if stage_one is None:
+        return result
+    offset = len(stage_one["history"])
+    history = stage_one["history"] + [{**row, "epoch": row["epoch"] + offset} for row in result["history"]]
+    return {**result, "history": history, "seconds": stage_one["seconds"] + result["seconds"], "stage1_seconds": stage_one["seconds"]}
+
+
+def _fields_before() -> dict:
+    """The values TrainConfig's later fields had for the code before them (``added``)."""
+    return {f.name: f.metadata["added"] for f in dataclasses.fields(TrainConfig) if f.metadata["added"] is not ORIGINAL}
+
+
+def refuse_other_training(fold_dir: Path, config: TrainConfig) -> None:
+    """Stop before anything trains when ``fold_dir`` was begun with other training-method
+    settings (an older fervid's defaults, or other flags), naming them and the flags that
+    resume it. The fingerprint would stop it too, but under staged training only after
+    stage 1 had trained."""
+    stored = fold_dir / "train_config.json"
+    if not stored.is_file():
+        return
+    then = {**_fields_before(), **json.loads(stored.read_text()).get("train_config", {})}
+    now = config_to_dict(config)
+    differ = [f.name for f in dataclasses.fields(TrainConfig)
+              if f.metadata["role"] == "method" and f.name != "init_from" and f.name in then and then[f.name] != now[f.name]]
+    if differ:
+        there = ", ".join(f"{n}={then[n]}" for n in differ)
+        flags = " ".join(f"--{n.replace('_', '-')} {then[n]}" for n in differ)
+        raise ValueError(f"{fold_dir}: begun with other training settings ({there}; this run: "
+                         f"{', '.join(f'{n}={now[n]}' for n in differ)}): resume it with {flags}, or use a new run folder")
 
 
 def _write_predictions(fold_dir: Path, entries: list[VideoEntry], clips: ClipSet, probs: np.ndarray) -> None:
@@ -360,8 +400,7 @@ def _recipe_line(train: dict) -> str:
     if "recipe" not in known:
         return f"{known.get('optimizer', 'sgd')}, lr {known.get('lr')} (made before named recipes)"
     # A setting added since the run was made had, for it, the value the code had before it.
-    before = {f.name: f.metadata["added"] for f in dataclasses.fields(TrainConfig) if f.metadata["added"] is not ORIGINAL}
-    return describe_recipe(TrainConfig(**{**before, **known}))
+    return describe_recipe(TrainConfig(**{**_fields_before(), **known}))
 
 
 def _preprocess_once(videos: list, cache_root, settings: PreprocessSettings, workers: int, progress: bool | None,
@@ -410,6 +449,10 @@ def crossval(
     if unknown:
         raise ValueError(f"unknown configuration(s) {unknown}; choose from {sorted(ABLATIONS)} (paper Table 2)")
     out = Path(out_dir)
+    folds_asked = range(k) if folds is None else folds
+    for ablation in ablations:  # before the run folder's config.json is rewritten
+        for fold in folds_asked:
+            refuse_other_training(out / ablation / f"fold{fold}", train_config)
     out.mkdir(parents=True, exist_ok=True)
     entries = read_manifest(manifest)
     settings = preprocess_settings or PreprocessSettings(face_size=base_config.face_size)

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from ..precision import PRECISIONS
 
 OPTIMIZERS = ("sgd", "lars", "adamw")
+STAGE_ONE = "stage1"  # <run>/stage1/<configuration>/fold<g>/: the first stage of staged training (stage_epochs)
 
 
 # What each TrainConfig field is, for the code that reads the fields generically (the
@@ -82,8 +83,8 @@ class TrainConfig:
                                      "training; not in the paper)", added=None)
     # Staged training across configurations (training.crossval): (e) from a trained (c)
     # measured level with (c) trained as long, where (e) from scratch fell below it, on the
-    # tuning fold (docs/defaults-that-learn, section 7) and on the evidence set (section 9).
-    stage_epochs: int = _setting(16, "method", "staged training (fervid crossval; not in the paper): first this many epochs "
+    # tuning fold (docs/defaults-that-learn, section 7) and on the evidence set (section 10).
+    stage_epochs: int = _setting(16, "method", "staged training (fervid crossval and train; not in the paper; 0: one stage): first this many epochs "
                                  "of the configuration's ConvLSTM streams alone ((e) -> (c), (d) -> (b); a configuration "
                                  "without them, its own streams), shared by the configurations that have them, then "
                                  "`epochs` more of all its streams from there (the others start silent)", added=0)
