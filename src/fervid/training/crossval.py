@@ -2,8 +2,9 @@
 
 Subjects are dealt into k groups (paper: 5); fold g trains on every other group
 (from scratch, or under staged training from its own stage 1) and tests on group g;
-no subject is ever on both sides, and nothing is chosen on the test group (epochs are fixed by ``TrainConfig``). Each
-configuration (a)-(e) runs under the same split and seeds.
+no subject is ever on both sides, and nothing is chosen on the test group (epochs
+are fixed by ``TrainConfig``). Each configuration (a)-(e) runs under the same split
+and seeds.
 
 A run folder::
 
