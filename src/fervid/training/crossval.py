@@ -62,7 +62,7 @@ from ..labels import EXPRESSIONS
 from ..models.fourstream import ABLATIONS, PRESETS, FourStreamConfig, with_ablation
 from ..precision import describe, resolve_device
 from ..progress import wanted
-from .recipes import ORIGINAL, STAGE_ONE, TrainConfig, describe_recipe
+from .recipes import STAGE_ONE, TrainConfig, describe_recipe, values_before_added
 from .train import Distributed, settings_fingerprint, train
 
 PAPER_ACCURACY = {"a": 33.70, "b": 39.84, "c": 44.28, "d": 41.48, "e": 45.29}  # Table 2, clip level, %
@@ -201,11 +201,6 @@ def _after_stage_one(result: dict, stage_one: dict | None) -> dict:
     return {**result, "history": history, "seconds": stage_one["seconds"] + result["seconds"], "stage1_seconds": stage_one["seconds"]}
 
 
-def _fields_before() -> dict:
-    """The values TrainConfig's later fields had for the code before them (``added``)."""
-    return {f.name: f.metadata["added"] for f in dataclasses.fields(TrainConfig) if f.metadata["added"] is not ORIGINAL}
-
-
 def refuse_other_training(fold_dir: Path, config: TrainConfig) -> None:
     """Stop before anything trains when ``fold_dir`` was begun with other training-method
     settings (an older fervid's defaults, or other flags), naming them and the flags that
@@ -214,7 +209,7 @@ def refuse_other_training(fold_dir: Path, config: TrainConfig) -> None:
     stored = fold_dir / "train_config.json"
     if not stored.is_file():
         return
-    then = {**_fields_before(), **json.loads(stored.read_text()).get("train_config", {})}
+    then = {**values_before_added(), **json.loads(stored.read_text()).get("train_config", {})}
     now = config_to_dict(config)
     differ = [f.name for f in dataclasses.fields(TrainConfig)
               if f.metadata["role"] == "method" and f.name != "init_from" and f.name in then and then[f.name] != now[f.name]]
@@ -401,7 +396,7 @@ def _recipe_line(train: dict) -> str:
     if "recipe" not in known:
         return f"{known.get('optimizer', 'sgd')}, lr {known.get('lr')} (made before named recipes)"
     # A setting added since the run was made had, for it, the value the code had before it.
-    return describe_recipe(TrainConfig(**{**_fields_before(), **known}))
+    return describe_recipe(TrainConfig(**{**values_before_added(), **known}))
 
 
 def _preprocess_once(videos: list, cache_root, settings: PreprocessSettings, workers: int, progress: bool | None,

@@ -136,6 +136,12 @@ RECIPES: dict[str, TrainConfig] = {
 }
 
 
+def values_before_added() -> dict[str, object]:
+    """The fields added since the start, each with the value the code had before it
+    (``added``): what an older run's stored settings mean for a field they lack."""
+    return {f.name: f.metadata["added"] for f in dataclasses.fields(TrainConfig) if f.metadata["added"] is not ORIGINAL}
+
+
 def recipe_changes(config: TrainConfig) -> dict[str, object]:
     """The settings of ``config`` that differ from its recipe's (only those that shape
     the result: not the device, precision, workers or speed switches)."""

@@ -61,7 +61,7 @@ from ..models.fourstream import (
 from ..precision import autocast, describe, resolve_device, resolve_precision
 from ..progress import progress_bar, wanted
 from .lars import LARS
-from .recipes import ORIGINAL, TrainConfig
+from .recipes import TrainConfig, values_before_added
 
 CHECKPOINT = "checkpoint"  # checkpoint.json names its checkpoint-<epoch>.safetensors
 
@@ -467,9 +467,9 @@ def settings_fingerprint(model_config: FourStreamConfig, config: TrainConfig, ex
     value it had before it was ``added``, so that older runs keep their fingerprints.
     The precision enters as resolved on this machine: a run begun in bfloat16 under "auto"
     is not resumed in float32 on a machine where "auto" means float32."""
-    values = config_to_dict(config)
+    values, before = config_to_dict(config), values_before_added()
     train = {f.name: values[f.name] for f in dataclasses.fields(config)
-             if f.metadata["role"] in ("method", "run") and not (f.metadata["added"] is not ORIGINAL and values[f.name] == f.metadata["added"])}
+             if f.metadata["role"] in ("method", "run") and not (f.name in before and values[f.name] == before[f.name])}
     train["precision"] = resolve_precision(config.precision, resolve_device(config.device))
     if config.init_from is not None:  # the model started from, by content: not by how its path was spelled
         train["init_from"] = file_digest(config.init_from)
