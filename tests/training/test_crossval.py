@@ -183,6 +183,9 @@ def test_the_default_recipe_reaches_both_stages(manifest, tmp_path, monkeypatch)
         return real_train(model_config, train_config, clips, fold_dir, **kwargs)
 
     monkeypatch.setattr(crossval_module, "train", recording_train)
+    drawn = []
+    real_curves = crossval_module.plot_curves
+    monkeypatch.setattr(crossval_module, "plot_curves", lambda *a, **k: drawn.append(k) or real_curves(*a, **k))
     out = tmp_path / "run"
     config = dataclasses.replace(recipe, epochs=1, stage_epochs=2, batch_size=4)
     crossval(manifest, out, preset=TINY, ablations=("e",), k=3, folds=[0], train_config=config,
@@ -190,6 +193,7 @@ def test_the_default_recipe_reaches_both_stages(manifest, tmp_path, monkeypatch)
     assert starts == [("stage1/c/fold0", 2, False), ("e/fold0", 1, True)]
     assert built == [("AdamW", recipe.lr), ("AdamW", recipe.lr)] and mirrored
     assert "recipe `fervid` with epochs=1, batch_size=4, stage_epochs=2" in (out / "report.md").read_text()
+    assert drawn == [{"stage_two_from": 3}]  # the curves mark where stage 2 begins, after stage 1's 2 epochs
 
 
 @pytest.mark.parametrize("command", [["crossval", "--configs", "a", "--folds", "0"], ["train", "--ablation", "a", "--test-group", "0"]])

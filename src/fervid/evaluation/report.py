@@ -65,8 +65,11 @@ def plot_confusions(matrices: Mapping[str, np.ndarray], path: str | os.PathLike,
     return path
 
 
-def plot_curves(histories: Mapping[str, Sequence[Sequence[Mapping]]], path: str | os.PathLike, keys=("train_loss", "train_clip_acc")) -> Path:
-    """Per named configuration, one line per fold for each metric in ``keys``."""
+def plot_curves(histories: Mapping[str, Sequence[Sequence[Mapping]]], path: str | os.PathLike, keys=("train_loss", "train_clip_acc"),
+                stage_two_from: int | None = None) -> Path:
+    """Per named configuration, one line per fold for each metric in ``keys``; with
+    ``stage_two_from`` (staged training: the first epoch of stage 2), a dashed line where
+    stage 2 begins."""
     plt = _pyplot()
     fig, axes = plt.subplots(1, len(keys), figsize=(5 * len(keys), 3.4), squeeze=False)
     colours = plt.rcParams["axes.prop_cycle"].by_key()["color"]
@@ -76,6 +79,8 @@ def plot_curves(histories: Mapping[str, Sequence[Sequence[Mapping]]], path: str 
                 epochs = [row["epoch"] for row in history if key in row]
                 values = [row[key] for row in history if key in row]
                 ax.plot(epochs, values, color=colours[c % len(colours)], alpha=0.8, label=name if f == 0 else None)
+        if stage_two_from is not None:
+            ax.axvline(stage_two_from - 0.5, color="grey", linestyle="--", linewidth=1, label="stage 2 begins" if ax is axes[0][0] else None)
         ax.set_xlabel("epoch")
         ax.set_ylabel(key.replace("_", " "))
         ax.grid(alpha=0.3)

@@ -191,14 +191,15 @@ def run_fold(
 
 def _after_stage_one(result: dict, stage_one: dict | None) -> dict:
     """A staged fold's result as the report shows it: stage 1's epochs before its own in
-    ``history`` (numbered on), and ``seconds`` the time of both stages (``stage1_seconds``
-    the first's; shared by the configurations that start from it). ``result.json`` keeps
-    the stage's own."""
+    ``history`` (numbered on; ``stage_two_from``: stage 2's first epoch), and ``seconds`` the
+    time of both stages (``stage1_seconds`` the first's; shared by the configurations that
+    start from it). ``result.json`` keeps the stage's own."""
     if stage_one is None:
         return result
     offset = len(stage_one["history"])
     history = stage_one["history"] + [{**row, "epoch": row["epoch"] + offset} for row in result["history"]]
-    return {**result, "history": history, "seconds": stage_one["seconds"] + result["seconds"], "stage1_seconds": stage_one["seconds"]}
+    return {**result, "history": history, "seconds": stage_one["seconds"] + result["seconds"], "stage1_seconds": stage_one["seconds"],
+            "stage_two_from": offset + 1}
 
 
 def refuse_other_training(fold_dir: Path, config: TrainConfig) -> None:
@@ -319,7 +320,8 @@ def summarize(out: Path, results: dict[str, list[dict]], folds: list[int], k: in
             videos = sorted(correctness[a])
             tests[f"{a} vs {b}"] = mcnemar([correctness[a][v] for v in videos], [correctness[b][v] for v in videos])
     plot_confusions(confusions, out / "confusion.png", title="video level, pooled over test folds")
-    plot_curves(curves, out / "curves.png")
+    stage_two = {r["stage_two_from"] for fold_results in results.values() for r in fold_results if "stage_two_from" in r}
+    plot_curves(curves, out / "curves.png", stage_two_from=stage_two.pop() if len(stage_two) == 1 else None)
     per_fold = {a: [r["video"]["accuracy"] for r in fold_results] for a, fold_results in results.items()}
     per_fold.update({key: [f[key] for f in floors] for key in FLOOR_NAMES if floors})
     summary = {"table": table, "linear_floors": floor_table, "per_fold": per_fold, "mcnemar": tests, "folds": folds, "k": k,
