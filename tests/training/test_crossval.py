@@ -75,6 +75,14 @@ def test_folds_are_subject_disjoint_and_outputs_complete(manifest, tmp_path, mon
         assert floor["videos"] == 2 and all(Path(v).name.startswith(f"s{fold}_") for v in floor["test_videos"])  # subject s{fold+1} is file s{fold}_
     assert set(summary["linear_floors"]) == {"static_video", "temporal_video"}
     assert "linear, static face crop" in report and "linear, temporal (frame differences)" in report
+    # Each configuration against the temporal floor, video by video: the counts add up to
+    # the floor's accuracy and the configuration's own.
+    for ablation in ("a", "c"):
+        t = summary["mcnemar"][f"{ablation} vs temporal_video"]
+        assert t["only_a"] + t["only_b"] + t["both"] + t["neither"] == 6
+        assert (t["only_b"] + t["both"]) / 6 == pytest.approx(summary["linear_floors"]["temporal_video"]["video_acc"][0])
+        assert (t["only_a"] + t["both"]) / 6 == pytest.approx(summary["table"][ablation]["video_acc_pooled"])
+        assert f"| ({ablation}) vs linear, temporal (frame differences) | {t['only_a']} | {t['only_b']} |" in report
     with open(out / "results.csv") as f:
         configs = {row["config"] for row in csv.DictReader(f)}
     assert {"linear_static_video", "linear_temporal_video", "a", "c"} <= configs
@@ -193,6 +201,8 @@ def test_the_default_recipe_reaches_both_stages(manifest, tmp_path, monkeypatch)
     assert starts == [("stage1/c/fold0", 2, False), ("e/fold0", 1, True)]
     assert built == [("AdamW", recipe.lr), ("AdamW", recipe.lr)] and mirrored
     assert "recipe `fervid` with epochs=1, batch_size=4, stage_epochs=2" in (out / "report.md").read_text()
+    report_row = (out / "report.md").read_text().split("| (e) |")[1].splitlines()[0]
+    assert "±" not in report_row and "%" in report_row  # one fold: no spread over folds to show
     assert drawn == [{"stage_two_from": 3}]  # the curves mark where stage 2 begins, after stage 1's 2 epochs
 
 

@@ -265,13 +265,21 @@ def fold_floors(fold: int, groups: list[list[str]], entries: list[VideoEntry], c
     return result
 
 
-def _video_correctness(out: Path, ablation: str, folds: list[int]) -> dict[str, bool]:
-    correct = {}
+def _video_rows(out: Path, ablation: str, folds: list[int]) -> dict[str, dict]:
+    """predictions_videos.csv of the folds, a row per video."""
+    rows = {}
     for fold in folds:
         with open(out / ablation / f"fold{fold}" / "predictions_videos.csv", newline="") as f:
-            for row in csv.DictReader(f):
-                correct[row["video"]] = row["correct"] == "1"
-    return correct
+            rows.update((row["video"], row) for row in csv.DictReader(f))
+    return rows
+
+
+def _floor_correctness(floors: list[dict], labels: dict[str, str]) -> dict[str, bool]:
+    """The temporal floor's per-video correctness, keyed like predictions_videos.csv
+    (``labels``: video -> expression); empty for floors saved without their predictions."""
+    if not floors or not all("test_videos" in f and "temporal_predicted" in f for f in floors):
+        return {}
+    return {video: EXPRESSIONS[p] == labels[video] for f in floors for video, p in zip(f["test_videos"], f["temporal_predicted"])}
 
 
 def _mean_sd(values: list[float]) -> tuple[float, float]:
@@ -284,7 +292,8 @@ def summarize(out: Path, results: dict[str, list[dict]], folds: list[int], k: in
     (``excluded_videos``: path -> why it failed preprocessing, kept in summary.json;
     ``floors``: ``fold_floors`` of each fold, the linear classifiers' rows)."""
     rows, table, confusions, curves = [], {}, {}, {}
-    correctness = {a: _video_correctness(out, a, folds) for a in results}
+    video_rows = {a: _video_rows(out, a, folds) for a in results}
+    correctness = {a: {v: row["correct"] == "1" for v, row in rows.items()} for a, rows in video_rows.items()}
     for ablation, fold_results in results.items():
         clip = [r["clip"]["accuracy"] for r in fold_results]
         video = [r["video"]["accuracy"] for r in fold_results]
@@ -319,6 +328,11 @@ def summarize(out: Path, results: dict[str, list[dict]], folds: list[int], k: in
         if a in correctness and b in correctness:
             videos = sorted(correctness[a])
             tests[f"{a} vs {b}"] = mcnemar([correctness[a][v] for v in videos], [correctness[b][v] for v in videos])
+    for a, rows in video_rows.items():  # each configuration against the floor it must pass
+        floor = _floor_correctness(floors or [], {v: row["label"] for v, row in rows.items()})
+        if floor and floor.keys() == rows.keys():
+            videos = sorted(rows)
+            tests[f"{a} vs temporal_video"] = mcnemar([correctness[a][v] for v in videos], [floor[v] for v in videos])
     plot_confusions(confusions, out / "confusion.png", title="video level, pooled over test folds")
     stage_two = {r["stage_two_from"] for fold_results in results.values() for r in fold_results if "stage_two_from" in r}
     plot_curves(curves, out / "curves.png", stage_two_from=stage_two.pop() if len(stage_two) == 1 else None)
@@ -346,22 +360,25 @@ def _markdown(summary: dict, out: Path) -> str:
         f"Training: {_recipe_line(config['train'])}.",
         "",
         "Clip accuracy is the paper's measure; video accuracy (clip probabilities averaged per video) is the",
-        "headline, since the clips of one video are correlated. Mean ± SD over folds; the 95% interval is a",
+        "headline, since the clips of one video are correlated. "
+        + ("Mean ± SD over folds; the 95% interval is a" if len(folds) > 1 else "One test fold (no spread over folds); the 95% interval is a"),
         "bootstrap over videos, pooled over the test folds.",
         "",
         "| config | streams | paper clip acc. | clip acc. | video acc. | video UAR | video acc. 95% CI |",
         "| --- | --- | --- | --- | --- | --- | --- |",
     ]
+    def spread(mean_sd) -> str:  # "mean ± SD" over folds; one fold has no SD
+        mean, sd = mean_sd
+        return f"{100 * mean:.1f} ± {100 * sd:.1f}%" if len(folds) > 1 else f"{100 * mean:.1f}%"
+
     for a, row in summary["table"].items():
-        (cm, cs), (vm, vs), (um, us) = row["clip_acc"], row["video_acc"], row["video_uar"]
         low, high = row["video_acc_ci95"]
         lines.append(
-            f"| ({a}) | {CONFIG_NAMES[a]} | {PAPER_ACCURACY[a]:.2f}% | {100 * cm:.1f} ± {100 * cs:.1f}% | "
-            f"{100 * vm:.1f} ± {100 * vs:.1f}% | {100 * um:.1f} ± {100 * us:.1f}% | {100 * low:.1f}–{100 * high:.1f}% |"
+            f"| ({a}) | {CONFIG_NAMES[a]} | {PAPER_ACCURACY[a]:.2f}% | {spread(row['clip_acc'])} | "
+            f"{spread(row['video_acc'])} | {spread(row['video_uar'])} | {100 * low:.1f}–{100 * high:.1f}% |"
         )
     for key, row in summary.get("linear_floors", {}).items():
-        vm, vs = row["video_acc"]
-        lines.append(f"| linear | {FLOOR_NAMES[key]} | | | {100 * vm:.1f} ± {100 * vs:.1f}% | | |")
+        lines.append(f"| linear | {FLOOR_NAMES[key]} | | | {spread(row['video_acc'])} | | |")
     if len(folds) > 1:
         lines += ["", "Video accuracy per fold:", "", "| config | " + " | ".join(f"fold {f}" for f in folds) + " | mean ± SD |",
                   "| --- |" + " --- |" * (len(folds) + 1)]
@@ -378,7 +395,8 @@ def _markdown(summary: dict, out: Path) -> str:
         lines += ["", "McNemar's exact test on per-video correctness (pooled test folds):", "",
                   "| pair | only first right | only second right | p |", "| --- | --- | --- | --- |"]
         for pair, t in summary["mcnemar"].items():
-            lines.append(f"| ({pair.replace(' vs ', ') vs (')}) | {t['only_a']} | {t['only_b']} | {t['p_value']:.3g} |")
+            first, second = (FLOOR_NAMES.get(x, f"({x})") for x in pair.split(" vs "))
+            lines.append(f"| {first} vs {second} | {t['only_a']} | {t['only_b']} | {t['p_value']:.3g} |")
     lines += ["", "![confusion matrices](confusion.png)", "", "![training curves](curves.png)", ""]
     return "\n".join(lines)
 
