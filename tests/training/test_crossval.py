@@ -261,3 +261,16 @@ def test_torchrun_crossval_preprocesses_on_rank_0_only(manifest, tmp_path):
     assert done.returncode == 0, done.stderr[-3000:]
     assert sorted(p.name for p in tmp_path.glob("calls*")) == ["calls0"]
     assert (out / "videos0").read_text() == (out / "videos1").read_text() == "2"  # both ranks saw the test videos
+
+
+def test_the_floor_comparison_is_left_out_when_the_floors_saw_other_videos(tmp_path):
+    """A fold read back from before a video was mended has predictions for other videos
+    than its recomputed floors: the report leaves the floor test out instead of failing."""
+    from fervid.training.crossval import _floor_correctness
+
+    labels = {"v1": "anger", "v2": "fear"}
+    floors = [{"test_videos": ["v1", "v2"], "temporal_predicted": [0, 0]}]
+    assert _floor_correctness(floors, labels) == {"v1": True, "v2": False}  # class 0 is anger
+    assert _floor_correctness([{"test_videos": ["v1", "v2", "v3"], "temporal_predicted": [0, 0, 1]}], labels) == {}
+    assert _floor_correctness([{"test_videos": ["v1", "v2"]}], labels) == {}  # saved without its predictions
+    assert _floor_correctness([], labels) == {}

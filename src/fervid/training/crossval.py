@@ -276,8 +276,11 @@ def _video_rows(out: Path, ablation: str, folds: list[int]) -> dict[str, dict]:
 
 def _floor_correctness(floors: list[dict], labels: dict[str, str]) -> dict[str, bool]:
     """The temporal floor's per-video correctness, keyed like predictions_videos.csv
-    (``labels``: video -> expression); empty for floors saved without their predictions."""
+    (``labels``: video -> expression); empty for floors saved without their predictions or
+    over other videos (a fold read back from before a video was mended or left out)."""
     if not floors or not all("test_videos" in f and "temporal_predicted" in f for f in floors):
+        return {}
+    if {video for f in floors for video in f["test_videos"]} != labels.keys():
         return {}
     return {video: EXPRESSIONS[p] == labels[video] for f in floors for video, p in zip(f["test_videos"], f["temporal_predicted"])}
 
@@ -328,10 +331,10 @@ def summarize(out: Path, results: dict[str, list[dict]], folds: list[int], k: in
         if a in correctness and b in correctness:
             videos = sorted(correctness[a])
             tests[f"{a} vs {b}"] = mcnemar([correctness[a][v] for v in videos], [correctness[b][v] for v in videos])
-    for a, rows in video_rows.items():  # each configuration against the floor it must pass
-        floor = _floor_correctness(floors or [], {v: row["label"] for v, row in rows.items()})
-        if floor and floor.keys() == rows.keys():
-            videos = sorted(rows)
+    for a, by_video in video_rows.items():  # each configuration against the floor it must pass
+        floor = _floor_correctness(floors or [], {v: row["label"] for v, row in by_video.items()})
+        if floor:
+            videos = sorted(by_video)
             tests[f"{a} vs temporal_video"] = mcnemar([correctness[a][v] for v in videos], [floor[v] for v in videos])
     plot_confusions(confusions, out / "confusion.png", title="video level, pooled over test folds")
     stage_two = {r["stage_two_from"] for fold_results in results.values() for r in fold_results if "stage_two_from" in r}
@@ -361,8 +364,8 @@ def _markdown(summary: dict, out: Path) -> str:
         "",
         "Clip accuracy is the paper's measure; video accuracy (clip probabilities averaged per video) is the",
         "headline, since the clips of one video are correlated. "
-        + ("Mean ± SD over folds; the 95% interval is a" if len(folds) > 1 else "One test fold (no spread over folds); the 95% interval is a"),
-        "bootstrap over videos, pooled over the test folds.",
+        + ("Mean ± SD over folds; the 95% interval is a bootstrap over videos, pooled over the test folds."
+           if len(folds) > 1 else "One test fold (no spread over folds); the 95% interval is a bootstrap over its videos."),
         "",
         "| config | streams | paper clip acc. | clip acc. | video acc. | video UAR | video acc. 95% CI |",
         "| --- | --- | --- | --- | --- | --- | --- |",
