@@ -286,7 +286,7 @@ def test_the_readme_shows_the_new_users_path_predict_with_the_model_the_main_job
     for command in predicts:
         model = Path(parse(command.argv).model).relative_to(demo_out)
         config, fold = model.parts[0], model.parts[1]
-        assert config in demo.DEMO_CONFIGS and fold in {f"fold{g}" for g in range(demo.DEMO_GROUPS)}, str(command)
+        assert config in demo.DEMO_CONFIGS and fold in {f"fold{g}" for g in demo.DEMO_FOLDS}, str(command)
     assert any(c.argv[0] == "stream" for c in readme)
 
 
