@@ -285,6 +285,12 @@ def _floor_correctness(floors: list[dict], labels: dict[str, str]) -> dict[str, 
     return {video: EXPRESSIONS[p] == labels[video] for f in floors for video, p in zip(f["test_videos"], f["temporal_predicted"])}
 
 
+def _paired_test(first: dict[str, bool], second: dict[str, bool]) -> dict:
+    """McNemar's exact test on two per-video correctness maps over the same videos."""
+    videos = sorted(first)
+    return mcnemar([first[v] for v in videos], [second[v] for v in videos])
+
+
 def _mean_sd(values: list[float]) -> tuple[float, float]:
     return statistics.mean(values), (statistics.stdev(values) if len(values) > 1 else 0.0)
 
@@ -329,13 +335,11 @@ def summarize(out: Path, results: dict[str, list[dict]], folds: list[int], k: in
     tests = {}
     for a, b in PAIRS:
         if a in correctness and b in correctness:
-            videos = sorted(correctness[a])
-            tests[f"{a} vs {b}"] = mcnemar([correctness[a][v] for v in videos], [correctness[b][v] for v in videos])
+            tests[f"{a} vs {b}"] = _paired_test(correctness[a], correctness[b])
     for a, by_video in video_rows.items():  # each configuration against the floor it must pass
         floor = _floor_correctness(floors or [], {v: row["label"] for v, row in by_video.items()})
         if floor:
-            videos = sorted(by_video)
-            tests[f"{a} vs temporal_video"] = mcnemar([correctness[a][v] for v in videos], [floor[v] for v in videos])
+            tests[f"{a} vs temporal_video"] = _paired_test(correctness[a], floor)
     plot_confusions(confusions, out / "confusion.png", title="video level, pooled over test folds")
     stage_two = {r["stage_two_from"] for fold_results in results.values() for r in fold_results if "stage_two_from" in r}
     plot_curves(curves, out / "curves.png", stage_two_from=stage_two.pop() if len(stage_two) == 1 else None)
